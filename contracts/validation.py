@@ -1,0 +1,119 @@
+"""Checking documents and traffic against a contract (openapi-spec-validator, openapi-core)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+from openapi_spec_validator import validate as validate_spec
+
+import contracts
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def validate_document(document: dict) -> None:
+    """Raise ``OpenAPIValidationError`` unless ``document`` is a valid OpenAPI 3 document."""
+    validate_spec(document)
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    spec: dict
+
+
+def operations(document: dict) -> dict[str, Operation]:
+    """The document's operations by operation id."""
+    found = {}
+    for path, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            spec = item.get(method)
+            if spec and "operationId" in spec:
+                found[spec["operationId"]] = Operation(spec["operationId"], method, path, spec)
+    return found
+
+
+class Contract:
+    """One service version's contract, able to judge requests and responses against it."""
+
+    def __init__(self, document: dict, *, service: str = "", version: str = ""):
+        self.document = document
+        self.service = service
+        self.version = version
+        self.operations = operations(document)
+        self._openapi = OpenAPI.from_dict(document)
+
+    @classmethod
+    def published(cls, service: str, version: str) -> Contract:
+        return cls(contracts.load(service, version), service=service, version=version)
+
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise contracts.UnknownContract(
+                f"{self.service} {self.version} has no operation {operation_id!r}"
+            ) from None
+
+    def request_errors(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Why this request breaks the contract; empty when it conforms."""
+        data = _encode(body)
+        request = MockRequest(
+            "http://service",
+            method.lower(),
+            path,
+            args=query or {},
+            headers=headers or {},
+            data=data,
+            content_type=content_type if data is not None else None,
+        )
+        return [_describe(error) for error in self._openapi.iter_request_errors(request)]
+
+    def response_errors(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Why this response breaks the contract; empty when it conforms."""
+        request = MockRequest("http://service", method.lower(), path)
+        response = MockResponse(
+            body, status_code=status, headers=headers or {}, content_type=content_type
+        )
+        return [_describe(error) for error in self._openapi.iter_response_errors(request, response)]
+
+
+def _encode(body: Any) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return body
+    return json.dumps(body).encode("utf-8")
+
+
+def _describe(error: Exception) -> str:
+    causes = [str(e) for e in getattr(error, "schema_errors", [])]
+    cause = error.__cause__
+    if cause is not None:
+        causes.extend(str(e) for e in getattr(cause, "schema_errors", []) or [cause])
+    text = str(error)
+    return f"{text}: {'; '.join(causes)}" if causes else text

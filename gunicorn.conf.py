@@ -1,0 +1,54 @@
+"""gunicorn settings for every Switchyard app, from the environment (Heroku-style).
+
+``PORT`` and ``WEB_CONCURRENCY`` as the platform sets them; gthread workers keep client
+connections alive. Binds to loopback unless told otherwise or running on a Heroku dyno.
+"""
+
+import os
+
+from services.kit.entry import configure
+
+service = configure()
+
+wsgi_app = "wsgi:application"
+host = os.environ.get("HOST") or ("0.0.0.0" if "DYNO" in os.environ else "127.0.0.1")  # noqa: S104
+bind = [f"{host}:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+proc_name = f"switchyard-{service}"
+# The app writes one JSON line per request itself; gunicorn's own access log would repeat it.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+_json_stderr = {
+    "class": "logging.StreamHandler",
+    "formatter": "json",
+    "stream": "ext://sys.stderr",
+}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    # gunicorn merges this over its defaults, whose root logger names these two handlers.
+    "handlers": {"console": _json_stderr, "error_console": _json_stderr},
+    "loggers": {
+        "gunicorn.error": {
+            "level": loglevel.upper(),
+            "handlers": ["error_console"],
+            "propagate": False,
+        },
+        "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
+    },
+}
+# gunicorn's control socket lives at one path per user; several apps on one machine would fight.
+control_socket_disable = True

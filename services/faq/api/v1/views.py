@@ -1,0 +1,120 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from services.faq import selectors, services
+from services.faq.api.v1.filters import EntryFilter
+from services.faq.api.v1.serializers import AnswerSerializer, EntryCreateSerializer, EntrySerializer
+from services.faq.models import Source
+from services.kit.http import created
+from services.kit.pagination import PageNumberPagination
+from services.kit.schema import BODY_ERRORS, COMMON_ERRORS, problem_responses
+
+TAGS = ["faq"]
+ENTRY_EXAMPLE = {
+    "id": 17,
+    "question": "How do I reset my password?",
+    "answer": "Use the 'Forgot password' link on the sign-in page.",
+    "source": "4711",
+    "created": "2026-11-02T09:30:00Z",
+    "updated": "2026-11-02T10:05:12Z",
+}
+
+
+class EntryCollectionApi(GenericAPIView):
+    pagination_class = PageNumberPagination
+    filterset_class = EntryFilter
+
+    def get_queryset(self):
+        return selectors.entry_list()
+
+    @extend_schema(
+        operation_id="faq_list",
+        summary="List FAQ entries",
+        tags=TAGS,
+        responses={200: EntrySerializer(many=True), **problem_responses(400, *COMMON_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "A page",
+                response_only=True,
+                value=ENTRY_EXAMPLE,
+            )
+        ],
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(EntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="faq_create",
+        summary="Create a FAQ entry",
+        tags=TAGS,
+        request=EntryCreateSerializer,
+        responses={201: EntrySerializer, **problem_responses(*BODY_ERRORS, *COMMON_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "From a ticket",
+                request_only=True,
+                value={"question": "How do I reset my password?", "source": "4711"},
+            ),
+            OpenApiExample("Created", response_only=True, status_codes=[201], value=ENTRY_EXAMPLE),
+        ],
+    )
+    def post(self, request):
+        serializer = EntryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = services.entry_create(
+            question=data["question"],
+            answer=data["answer"],
+            source=Source.from_text(data["source"]),
+        )
+        return created(
+            request, EntrySerializer(entry).data, view_name="faq-v1:entry-detail", entry_id=entry.pk
+        )
+
+
+class EntryDetailApi(APIView):
+    @extend_schema(
+        operation_id="faq_retrieve",
+        summary="Get a FAQ entry",
+        tags=TAGS,
+        responses={200: EntrySerializer, **problem_responses(404, *COMMON_ERRORS)},
+        examples=[OpenApiExample("An entry", response_only=True, value=ENTRY_EXAMPLE)],
+    )
+    def get(self, request, entry_id: int):
+        return Response(EntrySerializer(selectors.entry_get(entry_id=entry_id)).data)
+
+    @extend_schema(
+        operation_id="faq_delete",
+        summary="Delete a FAQ entry",
+        tags=TAGS,
+        responses={204: None, **problem_responses(404, *COMMON_ERRORS)},
+    )
+    def delete(self, request, entry_id: int):
+        services.entry_delete(entry_id=entry_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EntryAnswerApi(APIView):
+    @extend_schema(
+        operation_id="faq_answer",
+        summary="Set the answer of a FAQ entry",
+        tags=TAGS,
+        request=AnswerSerializer,
+        responses={200: EntrySerializer, **problem_responses(*BODY_ERRORS, 404, *COMMON_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "Answer",
+                request_only=True,
+                value={"answer": "Use the 'Forgot password' link on the sign-in page."},
+            ),
+        ],
+    )
+    def put(self, request, entry_id: int):
+        serializer = AnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.entry_answer(entry_id=entry_id, answer=serializer.validated_data["answer"])
+        return Response(EntrySerializer(entry).data)

@@ -1,0 +1,123 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from services.faq import selectors, services
+from services.faq.api.v2.filters import EntryFilter
+from services.faq.api.v2.serializers import (
+    EntryCreateSerializer,
+    EntrySerializer,
+    EntryUpdateSerializer,
+)
+from services.kit.http import created
+from services.kit.pagination import CursorPagination
+from services.kit.schema import BODY_ERRORS, COMMON_ERRORS, problem_responses
+
+TAGS = ["faq"]
+ENTRY_EXAMPLE = {
+    "id": 17,
+    "question": "How do I reset my password?",
+    "answer": "Use the 'Forgot password' link on the sign-in page.",
+    "answered": True,
+    "source": {"kind": "ticket", "ref": "4711", "url": None},
+    "related": [3, 9],
+    "created_at": "2026-11-02T09:30:00Z",
+    "updated_at": "2026-11-02T10:05:12Z",
+}
+
+
+class EntryCollectionApi(GenericAPIView):
+    pagination_class = CursorPagination
+    filterset_class = EntryFilter
+
+    def get_queryset(self):
+        return selectors.entry_list()
+
+    @extend_schema(
+        operation_id="faq_list",
+        summary="List FAQ entries, newest first",
+        tags=TAGS,
+        responses={200: EntrySerializer(many=True), **problem_responses(400, *COMMON_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "A page",
+                response_only=True,
+                value=ENTRY_EXAMPLE,
+            )
+        ],
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(EntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="faq_create",
+        summary="Create a FAQ entry",
+        tags=TAGS,
+        request=EntryCreateSerializer,
+        responses={201: EntrySerializer, **problem_responses(*BODY_ERRORS, *COMMON_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "From a ticket, with related entries",
+                request_only=True,
+                value={
+                    "question": "How do I reset my password?",
+                    "source": {"kind": "ticket", "ref": "4711"},
+                    "related": [3, 9],
+                },
+            ),
+            OpenApiExample("Created", response_only=True, status_codes=[201], value=ENTRY_EXAMPLE),
+        ],
+    )
+    def post(self, request):
+        serializer = EntryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.entry_create(**serializer.validated_data)
+        entry = selectors.entry_get(entry_id=entry.pk)
+        return created(
+            request, EntrySerializer(entry).data, view_name="faq-v2:entry-detail", entry_id=entry.pk
+        )
+
+
+class EntryDetailApi(APIView):
+    @extend_schema(
+        operation_id="faq_retrieve",
+        summary="Get a FAQ entry",
+        tags=TAGS,
+        responses={200: EntrySerializer, **problem_responses(404, *COMMON_ERRORS)},
+        examples=[OpenApiExample("An entry", response_only=True, value=ENTRY_EXAMPLE)],
+    )
+    def get(self, request, entry_id: int):
+        return Response(EntrySerializer(selectors.entry_get(entry_id=entry_id)).data)
+
+    @extend_schema(
+        operation_id="faq_update",
+        summary="Change a FAQ entry",
+        tags=TAGS,
+        request=EntryUpdateSerializer,
+        responses={200: EntrySerializer, **problem_responses(*BODY_ERRORS, 404, *COMMON_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "Answer and relate",
+                request_only=True,
+                value={"answer": "Use the 'Forgot password' link.", "related": [3]},
+            ),
+        ],
+    )
+    def patch(self, request, entry_id: int):
+        serializer = EntryUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.entry_update(entry_id=entry_id, **serializer.validated_data)
+        return Response(EntrySerializer(selectors.entry_get(entry_id=entry_id)).data)
+
+    @extend_schema(
+        operation_id="faq_delete",
+        summary="Delete a FAQ entry",
+        tags=TAGS,
+        responses={204: None, **problem_responses(404, *COMMON_ERRORS)},
+    )
+    def delete(self, request, entry_id: int):
+        services.entry_delete(entry_id=entry_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

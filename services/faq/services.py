@@ -1,0 +1,89 @@
+"""Writes to the FAQ. Every API version calls these; none of them knows about versions."""
+
+from collections.abc import Collection
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from services.faq.models import Entry, Source
+
+MAX_RELATED = 20
+
+_UNSET = object()
+
+
+def _set_related(*, entry: Entry, related: Collection[int]) -> None:
+    ids = set(related)
+    if entry.pk in ids:
+        raise ValidationError({"related": "An entry cannot be related to itself."})
+    if len(ids) > MAX_RELATED:
+        raise ValidationError({"related": f"At most {MAX_RELATED} related entries."})
+    # Lock the targets so a concurrent delete cannot remove one between this check and the link.
+    found = set(Entry.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+    missing = sorted(ids - found)
+    if missing:
+        raise ValidationError(
+            {"related": [f"There is no FAQ entry with id {pk}." for pk in missing]}
+        )
+    entry.related.set(found)
+
+
+def _apply_source(entry: Entry, source: Source) -> None:
+    entry.source_kind = source.kind
+    entry.source_ref = source.ref or ""
+    entry.source_url = source.url or ""
+
+
+@transaction.atomic
+def entry_create(
+    *,
+    question: str,
+    source: Source,
+    answer: str = "",
+    related: Collection[int] = (),
+) -> Entry:
+    entry = Entry(question=question, answer=answer)
+    _apply_source(entry, source)
+    entry.full_clean()
+    entry.save()
+    if related:
+        _set_related(entry=entry, related=related)
+    return entry
+
+
+@transaction.atomic
+def entry_update(
+    *,
+    entry_id: int,
+    question: str = _UNSET,
+    answer: str = _UNSET,
+    source: Source = _UNSET,
+    related: Collection[int] = _UNSET,
+) -> Entry:
+    """Change only what is passed; what a version does not know about (v1: related) is kept."""
+    try:
+        entry = Entry.objects.select_for_update().get(pk=entry_id)
+    except Entry.DoesNotExist:
+        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.") from None
+    if question is not _UNSET:
+        entry.question = question
+    if answer is not _UNSET:
+        entry.answer = answer
+    if source is not _UNSET:
+        _apply_source(entry, source)
+    entry.full_clean()
+    entry.save()
+    if related is not _UNSET:
+        _set_related(entry=entry, related=related)
+    return entry
+
+
+def entry_answer(*, entry_id: int, answer: str) -> Entry:
+    return entry_update(entry_id=entry_id, answer=answer)
+
+
+@transaction.atomic
+def entry_delete(*, entry_id: int) -> None:
+    deleted, _ = Entry.objects.filter(pk=entry_id).delete()
+    if not deleted:
+        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.")

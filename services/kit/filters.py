@@ -1,0 +1,55 @@
+import django_filters
+from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+
+from services.kit.problems import ParameterValidationError
+
+MAX_DB_INT = 2**63 - 1
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, reporting bad query parameters by name instead of as body fields."""
+
+    def filter_queryset(self, request, queryset, view):
+        try:
+            return super().filter_queryset(request, queryset, view)
+        except ValidationError as exc:
+            raise ParameterValidationError(exc.detail) from exc
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or 1/0), and a clear error for anything else instead of ignoring it."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in {"true", "1"}:
+            return True
+        if text in {"false", "0"}:
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_DB_INT)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A database id as a query parameter, bounded so it never overflows a 64-bit column."""
+
+    field_class = IdField

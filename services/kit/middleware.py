@@ -1,0 +1,89 @@
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+
+from services.kit import problems
+from services.kit.logging import request_id_var
+
+logger = logging.getLogger("switchyard.request")
+error_logger = logging.getLogger("switchyard.errors")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a caller's id only when it is safe to log and echo; anything else gets a fresh one.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@+=-]{1,128}$")
+
+
+def request_id_from(meta: dict) -> str:
+    supplied = meta.get("HTTP_X_REQUEST_ID", "")
+    return supplied if _VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Accept or mint ``X-Request-ID``, echo it, and write one JSON log line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_id_from(request.META)
+        token = request_id_var.set(request.request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request.request_id
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """413 for bodies above ``MAX_REQUEST_BODY_BYTES``, decided from the headers before any read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            return problems.problem_response(400, detail="Content-Length is not a number.")
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        if length > limit:
+            return problems.problem_response(
+                413,
+                type=problems.BODY_TOO_LARGE,
+                detail=f"The body is {length} bytes; the limit is {limit} bytes.",
+                limit=limit,
+            )
+        return self.get_response(request)
+
+
+class ProblemMiddleware:
+    """The last line of defence: an unhandled exception becomes a logged, traceless 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        error_logger.exception(
+            "unhandled exception", extra={"method": request.method, "path": request.path}
+        )
+        return problems.problem_response(
+            500, detail="The server failed to handle this request; it has been logged."
+        )

@@ -1,0 +1,139 @@
+"""OpenAPI pieces every service's contract shares: the problem document and its responses."""
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+
+from services.kit import problems
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    pointer = serializers.CharField(
+        required=False, help_text="JSON Pointer (RFC 6901) to the offending body member."
+    )
+    parameter = serializers.CharField(required=False, help_text="The offending query parameter.")
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="URI of the problem type; `about:blank` for plain HTTP.")
+    title = serializers.CharField()
+    status = serializers.IntegerField(min_value=400, max_value=599)
+    detail = serializers.CharField(required=False)
+    request_id = serializers.CharField(required=False)
+    errors = ProblemFieldErrorSerializer(many=True, required=False)
+
+    class Meta:
+        ref_name = "Problem"
+
+
+_EXAMPLES = {
+    400: [
+        OpenApiExample(
+            "Validation failed",
+            value={
+                "type": problems.VALIDATION,
+                "title": "Your request is not valid",
+                "status": 400,
+                "detail": "1 field failed validation; see errors.",
+                "errors": [
+                    {
+                        "pointer": "#/question",
+                        "detail": "This field is required.",
+                        "code": "required",
+                    }
+                ],
+                "request_id": "6f1c0e0fd2a44d0c9a4f7f7f1f2b3c4d",
+            },
+        ),
+        OpenApiExample(
+            "Malformed JSON",
+            value={
+                "type": problems.MALFORMED_BODY,
+                "title": "Malformed request body",
+                "status": 400,
+                "detail": "The body is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+            },
+        ),
+    ],
+    404: [
+        OpenApiExample(
+            "Not found",
+            value={
+                "type": "about:blank",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "There is no FAQ entry with id 17.",
+            },
+        )
+    ],
+    413: [
+        OpenApiExample(
+            "Body too large",
+            value={
+                "type": problems.BODY_TOO_LARGE,
+                "title": "Request Entity Too Large",
+                "status": 413,
+                "detail": "The body is 2097152 bytes; the limit is 1048576 bytes.",
+                "limit": 1048576,
+            },
+        )
+    ],
+    415: [
+        OpenApiExample(
+            "Not JSON",
+            value={
+                "type": "about:blank",
+                "title": "Unsupported Media Type",
+                "status": 415,
+                "detail": 'Unsupported media type "text/plain" in request.',
+            },
+        )
+    ],
+}
+
+_DESCRIPTIONS = {
+    400: "The body or the query parameters are invalid; `errors` names each one.",
+    404: "No such resource.",
+    405: "The method is not allowed here; `Allow` lists the ones that are.",
+    406: "The response cannot be rendered in any type that `Accept` allows.",
+    413: "The body is larger than the service accepts.",
+    415: "The body is not `application/json`.",
+    500: "The server failed; the request id identifies it in the logs.",
+}
+
+
+def problem_responses(*codes: int) -> dict:
+    """``extend_schema(responses=...)`` entries documenting problem+json errors."""
+    return {
+        (code, problems.CONTENT_TYPE): OpenApiResponse(
+            response=ProblemSerializer,
+            description=_DESCRIPTIONS[code],
+            examples=_EXAMPLES.get(code, []),
+        )
+        for code in codes
+    }
+
+
+# What every operation can answer whatever it does, and what those with a body add.
+COMMON_ERRORS = (405, 406, 500)
+BODY_ERRORS = (400, 413, 415)
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, aware that problem responses are keyed ``(status, media type)``.
+
+    Upstream picks the "main" response by the smallest key as text, and ``"(400, …)"`` sorts
+    before ``"200"``; list views then lose their filter and pagination parameters.
+    """
+
+    def _is_list_view(self, serializer=None):
+        if serializer is None:
+            serializer = self.get_response_serializers()
+        if isinstance(serializer, dict):
+            success = {code: s for code, s in serializer.items() if str(code).startswith("2")}
+            serializer = success or serializer
+        return super()._is_list_view(serializer)

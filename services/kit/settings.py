@@ -1,0 +1,178 @@
+"""Settings every Switchyard app shares, read from the environment (12-factor).
+
+A service's own ``settings.py`` star-imports this module, then names its apps, URLs and database
+with :func:`database_for`. Nothing here has a production default for a secret.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def database_for(service: str) -> dict:
+    """``DATABASE_URL`` if set, else a SQLite file of this service's own under ``var/``."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    config = dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / f'{service}.sqlite3'}",
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if config["ENGINE"].endswith("postgresql"):
+        # Several services may share one server (or, on a laptop, one DATABASE_URL): keep their test
+        # databases apart so each service's suite creates and drops only its own.
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{service}"}
+    return config
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
+if SECRET_KEY_FROM_ENV:
+    SECRET_KEY = os.environ["SECRET_KEY"]
+elif DEBUG:
+    SECRET_KEY = "django-insecure-debug-only-never-in-production"  # noqa: S105
+else:
+    # Management commands may run without a key; kit.wsgi refuses to serve with this one.
+    SECRET_KEY = secrets.token_urlsafe(50)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+
+# Behind a router (ours, or Heroku's) the original scheme arrives in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+
+KIT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "services.kit",
+    "contracts",
+]
+
+MIDDLEWARE = [
+    "services.kit.middleware.RequestIdMiddleware",
+    "services.kit.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "services.kit.middleware.ProblemMiddleware",
+]
+
+APPEND_SLASH = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Largest request body any endpoint accepts; larger ones get 413 before anything parses them.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "switchyard"),
+            "TIMEOUT": 300,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["services.kit.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_FILTER_BACKENDS": ["services.kit.filters.FilterBackend"],
+    "EXCEPTION_HANDLER": "services.kit.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "services.kit.schema.AutoSchema",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "STRICT_JSON": True,
+    "UNICODE_JSON": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "VERSION": None,  # each document is versioned by the API version it describes
+    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SORT_OPERATIONS": False,
+    "SORT_OPERATION_PARAMETERS": True,
+    "ENABLE_LIST_MECHANICS_ON_NON_2XX": False,
+    "SCHEMA_PATH_PREFIX": r"/v[0-9]+",
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+    "CONTACT": {"name": "Switchyard platform team"},
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 999999999999999999}
+    },
+}
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "services.kit.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "services.kit.logging.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our request log replaces Django's; its 4xx/5xx warnings would repeat every line.
+        "django.request": {"level": "ERROR", "handlers": ["stdout"], "propagate": False},
+        "django.server": {"level": "ERROR"},
+        "django.db.backends": {"level": "INFO"},
+    },
+}
