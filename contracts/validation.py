@@ -6,11 +6,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_spec_validator import validate as validate_spec
 
 import contracts
+
+# Problem documents (RFC 9457) are JSON, but openapi-core only knows plain application/json.
+_CONFIG = Config(
+    extra_media_type_deserializers={"application/problem+json": json.loads},
+)
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -47,7 +52,7 @@ class Contract:
         self.service = service
         self.version = version
         self.operations = operations(document)
-        self._openapi = OpenAPI.from_dict(document)
+        self._openapi = OpenAPI.from_dict(document, config=_CONFIG)
 
     @classmethod
     def published(cls, service: str, version: str) -> Contract:
@@ -111,9 +116,16 @@ def _encode(body: Any) -> bytes | None:
 
 
 def _describe(error: Exception) -> str:
-    causes = [str(e) for e in getattr(error, "schema_errors", [])]
+    """One line per cause: where in the document, and what is wrong there."""
+    causes = list(getattr(error, "schema_errors", None) or [])
     cause = error.__cause__
-    if cause is not None:
-        causes.extend(str(e) for e in getattr(cause, "schema_errors", []) or [cause])
-    text = str(error)
-    return f"{text}: {'; '.join(causes)}" if causes else text
+    while cause is not None and not causes:
+        causes = list(getattr(cause, "schema_errors", None) or [])
+        cause = cause.__cause__
+    if not causes:
+        return f"{type(error).__name__}: {error}"
+    details = []
+    for schema_error in causes:
+        where = "/".join(str(part) for part in schema_error.absolute_path)
+        details.append(f"{where or '(root)'}: {schema_error.message}")
+    return f"{type(error).__name__}: " + "; ".join(details)

@@ -13,22 +13,34 @@ from services.kit.filters import MAX_DB_INT
 
 
 class SourceSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Entry.SourceKind.choices, read_only=True)
+    ref = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="An identifier within the source, such as a ticket number.",
+    )
+    url = serializers.URLField(read_only=True, allow_null=True, help_text="A link to the source.")
+
+
+class SourceInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Entry.SourceKind.choices)
     ref = serializers.CharField(
         max_length=200,
         required=False,
         allow_null=True,
-        allow_blank=True,
         default=None,
         help_text="An identifier within the source, such as a ticket number.",
     )
     url = serializers.URLField(
-        max_length=500, required=False, allow_null=True, allow_blank=True, default=None
+        max_length=500, required=False, allow_null=True, default=None, help_text="A link."
     )
+
+    class Meta:
+        ref_name = "SourceInput"
 
     def to_internal_value(self, data) -> Source:
         values = super().to_internal_value(data)
-        return Source(kind=values["kind"], ref=values["ref"] or None, url=values["url"] or None)
+        return Source(kind=values["kind"], ref=values["ref"], url=values["url"])
 
 
 class EntrySerializer(serializers.Serializer):
@@ -58,7 +70,7 @@ class EntryCreateSerializer(serializers.Serializer):
     answer = serializers.CharField(
         max_length=ANSWER_MAX, required=False, allow_blank=True, default=""
     )
-    source = SourceSerializer()
+    source = SourceInputSerializer()
     related = RelatedField(required=False, default=list)
 
 
@@ -67,5 +79,5 @@ class EntryUpdateSerializer(serializers.Serializer):
 
     question = serializers.CharField(max_length=QUESTION_MAX, required=False)
     answer = serializers.CharField(max_length=ANSWER_MAX, required=False, allow_blank=True)
-    source = SourceSerializer(required=False)
+    source = SourceInputSerializer(required=False)
     related = RelatedField(required=False)
