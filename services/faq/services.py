@@ -12,20 +12,29 @@ MAX_RELATED = 20
 _UNSET = object()
 
 
-def _set_related(*, entry: Entry, related: Collection[int]) -> None:
+def _lock(ids: Collection[int]) -> set[int]:
+    """Lock these entries' rows, in id order, and return the ids that exist.
+
+    Every write that links or deletes entries locks all of them here first, in one order, so a
+    delete cannot slip between a link's check and its insert, and two crossing links
+    (A→B while B→A) queue instead of deadlocking.
+    """
+    query = Entry.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+    return set(query.values_list("pk", flat=True))
+
+
+def _set_related(*, entry: Entry, related: Collection[int], existing: set[int]) -> None:
     ids = set(related)
     if entry.pk in ids:
         raise ValidationError({"related": "An entry cannot be related to itself."})
     if len(ids) > MAX_RELATED:
         raise ValidationError({"related": f"At most {MAX_RELATED} related entries."})
-    # Lock the targets so a concurrent delete cannot remove one between this check and the link.
-    found = set(Entry.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
-    missing = sorted(ids - found)
+    missing = sorted(ids - existing)
     if missing:
         raise ValidationError(
             {"related": [f"There is no FAQ entry with id {pk}." for pk in missing]}
         )
-    entry.related.set(found)
+    entry.related.set(ids)
 
 
 def _apply_source(entry: Entry, source: Source) -> None:
@@ -42,12 +51,13 @@ def entry_create(
     answer: str = "",
     related: Collection[int] = (),
 ) -> Entry:
+    existing = _lock(related) if related else set()
     entry = Entry(question=question, answer=answer)
     _apply_source(entry, source)
     entry.full_clean()
     entry.save()
     if related:
-        _set_related(entry=entry, related=related)
+        _set_related(entry=entry, related=related, existing=existing)
     return entry
 
 
@@ -61,10 +71,10 @@ def entry_update(
     related: Collection[int] = _UNSET,
 ) -> Entry:
     """Change only what is passed; what a version does not know about (v1: related) is kept."""
-    try:
-        entry = Entry.objects.select_for_update().get(pk=entry_id)
-    except Entry.DoesNotExist:
-        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.") from None
+    existing = _lock({entry_id, *(() if related is _UNSET else related)})
+    if entry_id not in existing:
+        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.")
+    entry = Entry.objects.get(pk=entry_id)
     if question is not _UNSET:
         entry.question = question
     if answer is not _UNSET:
@@ -74,7 +84,7 @@ def entry_update(
     entry.full_clean()
     entry.save()
     if related is not _UNSET:
-        _set_related(entry=entry, related=related)
+        _set_related(entry=entry, related=related, existing=existing)
     return entry
 
 
@@ -84,6 +94,6 @@ def entry_answer(*, entry_id: int, answer: str) -> Entry:
 
 @transaction.atomic
 def entry_delete(*, entry_id: int) -> None:
-    deleted, _ = Entry.objects.filter(pk=entry_id).delete()
-    if not deleted:
+    if not _lock({entry_id}):
         raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.")
+    Entry.objects.filter(pk=entry_id).delete()

@@ -111,6 +111,7 @@ class EntryAnswerApi(APIView):
                 request_only=True,
                 value={"answer": "Use the 'Forgot password' link on the sign-in page."},
             ),
+            OpenApiExample("Answered", response_only=True, value=ENTRY_EXAMPLE),
         ],
     )
     def put(self, request, entry_id: int):

@@ -104,6 +104,7 @@ class EntryDetailApi(APIView):
                 request_only=True,
                 value={"answer": "Use the 'Forgot password' link.", "related": [3]},
             ),
+            OpenApiExample("Changed", response_only=True, value=ENTRY_EXAMPLE),
         ],
     )
     def patch(self, request, entry_id: int):
