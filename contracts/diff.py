@@ -19,11 +19,17 @@ REQUEST, RESPONSE = "request", "response"
 
 
 def _resolve(document: dict, schema: Any, depth: int = 0) -> Any:
-    if isinstance(schema, dict) and "$ref" in schema and depth < 32:
+    """Follow ``$ref``s, and flatten the one-item ``allOf`` that wraps a referenced component."""
+    if not isinstance(schema, dict) or depth > 32:
+        return schema
+    if "$ref" in schema:
         node: Any = document
         for part in schema["$ref"].lstrip("#/").split("/"):
             node = node[part]
         return _resolve(document, node, depth + 1)
+    if len(schema.get("allOf", ())) == 1:
+        rest = {key: value for key, value in schema.items() if key != "allOf"}
+        return {**_resolve(document, schema["allOf"][0], depth + 1), **rest}
     return schema
 
 
