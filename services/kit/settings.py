@@ -49,7 +49,16 @@ def database_for(service: str) -> dict:
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
-    if config["ENGINE"].endswith("postgresql"):
+    if config["ENGINE"].endswith("sqlite3"):
+        # Several gunicorn workers write to one file: take the write lock when a transaction
+        # starts (a deferred one that reads first fails at once with "database is locked"), wait
+        # for it rather than fail, and let readers proceed during writes (WAL).
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    elif config["ENGINE"].endswith("postgresql"):
         # Several services may share one server (or, on a laptop, one DATABASE_URL): keep their test
         # databases apart so each service's suite creates and drops only its own.
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{service}"}
