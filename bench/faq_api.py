@@ -125,7 +125,7 @@ def main() -> None:
         pages = max(1, args.entries // 20)
         cases = {
             "v1 list (page of 20)": lambda s, b, i: s.get(
-                f"{b}/v1/faqs", params={"page": 1 + i % 50}
+                f"{b}/v1/faqs", params={"page": 1 + i % pages}
             ),
             "v2 list (20, cursor)": lambda s, b, i: s.get(f"{b}/v2/faqs"),
             "v2 search q=number": lambda s, b, i: s.get(
