@@ -1,6 +1,5 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +13,7 @@ from services.faq.api.v2.serializers import (
 from services.kit.http import created
 from services.kit.pagination import CursorPagination
 from services.kit.schema import BODY_ERRORS, COMMON_ERRORS, problem_responses
+from services.kit.views_api import CollectionApi
 
 TAGS = ["faq"]
 ENTRY_EXAMPLE = {
@@ -28,7 +28,7 @@ ENTRY_EXAMPLE = {
 }
 
 
-class EntryCollectionApi(GenericAPIView):
+class EntryCollectionApi(CollectionApi):
     pagination_class = CursorPagination
     filterset_class = EntryFilter
 
@@ -49,8 +49,7 @@ class EntryCollectionApi(GenericAPIView):
         ],
     )
     def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(EntrySerializer(page, many=True).data)
+        return self.list_response(EntrySerializer)
 
     @extend_schema(
         operation_id="faq_create",
