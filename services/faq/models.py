@@ -1,6 +1,10 @@
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
+
+_validate_url = URLValidator(schemes=["http", "https"])
 
 
 class Entry(models.Model):
@@ -19,7 +23,7 @@ class Entry(models.Model):
     source_kind = models.CharField(
         max_length=16, choices=SourceKind.choices, default=SourceKind.OTHER
     )
-    source_ref = models.CharField(max_length=200, blank=True, default="")
+    source_ref = models.CharField(max_length=500, blank=True, default="")
     source_url = models.URLField(max_length=500, blank=True, default="")
     related = models.ManyToManyField("self", blank=True, symmetrical=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -62,9 +66,13 @@ class Source:
 
     @classmethod
     def from_text(cls, text: str) -> "Source":
-        """v1's single free-text source: a link when it looks like one, else a reference."""
+        """v1's single free-text source: a link when it is a valid one, else a reference."""
         text = text.strip()
         if text.lower().startswith(("http://", "https://")):
+            try:
+                _validate_url(text)
+            except ValidationError:
+                return cls(ref=text)  # v1's source is free text: keep it, just not as a link
             return cls(url=text)
         return cls(ref=text or None)
 

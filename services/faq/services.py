@@ -71,10 +71,13 @@ def entry_update(
     related: Collection[int] = _UNSET,
 ) -> Entry:
     """Change only what is passed; what a version does not know about (v1: related) is kept."""
+    changes = {"question": question, "answer": answer, "source": source, "related": related}
     existing = _lock({entry_id, *(() if related is _UNSET else related)})
     if entry_id not in existing:
         raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.")
     entry = Entry.objects.get(pk=entry_id)
+    if all(value is _UNSET for value in changes.values()):
+        return entry  # nothing asked for, nothing touched (not even updated_at)
     if question is not _UNSET:
         entry.question = question
     if answer is not _UNSET:

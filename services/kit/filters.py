@@ -1,5 +1,8 @@
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
@@ -53,3 +56,22 @@ class IdFilter(django_filters.NumberFilter):
     """A database id as a query parameter, bounded so it never overflows a 64-bit column."""
 
     field_class = IdField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, converted to UTC, refused when it falls outside years 1 to 9999.
+
+    Databases disagree about offsets (PostgreSQL allows at most ±15:59) and Python overflows at the
+    ends of the calendar; in UTC every accepted value is one every backend can compare.
+    """
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+            return parsed.astimezone(UTC) if parsed is not None else None
+        except OverflowError:
+            raise forms.ValidationError("Out of range.", code="invalid") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField

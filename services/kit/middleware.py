@@ -4,6 +4,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 
 from services.kit import problems
 from services.kit.logging import request_id_var
@@ -48,8 +49,12 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-class BodySizeLimitMiddleware:
-    """413 for bodies above ``MAX_REQUEST_BODY_BYTES``, decided from the headers before any read."""
+class BodyMiddleware:
+    """Judge a request body from its headers before anything reads it.
+
+    Over ``MAX_REQUEST_BODY_BYTES`` is 413. A JSON content type with no body at all is 400: DRF
+    never calls its parser for an empty body, so a ``PATCH`` would otherwise succeed on nothing.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -68,7 +73,22 @@ class BodySizeLimitMiddleware:
                 detail=f"The body is {length} bytes; the limit is {limit} bytes.",
                 limit=limit,
             )
+        if length == 0 and request.method in _BODY_METHODS and _is_json(request):
+            return problems.problem_response(
+                400,
+                type=problems.MALFORMED_BODY,
+                title="Malformed request body",
+                detail="The body is empty; send a JSON document.",
+            )
         return self.get_response(request)
+
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _is_json(request) -> bool:
+    media_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 class ProblemMiddleware:
@@ -81,6 +101,9 @@ class ProblemMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, SuspiciousOperation):
+            # Django's own verdict on hostile input (too many fields, a bad Host): a client error.
+            return problems.problem_response(400, detail="The request was refused as malformed.")
         error_logger.exception(
             "unhandled exception", extra={"method": request.method, "path": request.path}
         )

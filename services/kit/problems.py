@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -36,6 +36,12 @@ VALIDATION = problem_type("validation-error")
 INVALID_PARAMETERS = problem_type("invalid-parameters")
 MALFORMED_BODY = problem_type("malformed-body")
 BODY_TOO_LARGE = problem_type("body-too-large")
+
+
+class BadRequest(exceptions.APIException):
+    status_code = 400
+    default_detail = "The request could not be understood."
+    default_code = "bad_request"
 
 
 class ParameterValidationError(exceptions.ValidationError):
@@ -101,8 +107,8 @@ def _flatten(details: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, str]]
 def _field_errors(exc: exceptions.ValidationError, *, parameters: bool) -> list[dict[str, str]]:
     errors = []
     for path, message, code in _flatten(exc.get_full_details()):
-        if path and path[0] == "non_field_errors":
-            path = path[1:]
+        # DRF reports "not an object" errors under non_field_errors, at any depth.
+        path = tuple(part for part in path if part != "non_field_errors")
         entry = {"detail": message, "code": code}
         if parameters:
             entry["parameter"] = ".".join(str(p) for p in path)
@@ -142,6 +148,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = BadRequest("The request was refused as malformed.")
 
     if not isinstance(exc, exceptions.APIException):
         return None  # ProblemMiddleware turns it into a logged 500

@@ -96,7 +96,8 @@ _EXAMPLES = {
 }
 
 _DESCRIPTIONS = {
-    400: "The body or the query parameters are invalid; `errors` names each one.",
+    400: "The request is malformed, or its body or query parameters are invalid; `errors` "
+    "names each invalid one.",
     404: "No such resource.",
     405: "The method is not allowed here; `Allow` lists the ones that are.",
     406: "The response cannot be rendered in any type that `Accept` allows.",
@@ -118,8 +119,9 @@ def problem_responses(*codes: int) -> dict:
     }
 
 
-# What every operation can answer whatever it does, and what those with a body add.
-COMMON_ERRORS = (405, 406, 500)
+# What every operation can answer whatever it does (400: Django refuses e.g. a flood of query
+# fields before any view runs), and what those with a body add.
+COMMON_ERRORS = (400, 405, 406, 500)
 BODY_ERRORS = (400, 413, 415)
 
 

@@ -94,7 +94,7 @@ KIT_APPS = [
 
 MIDDLEWARE = [
     "services.kit.middleware.RequestIdMiddleware",
-    "services.kit.middleware.BodySizeLimitMiddleware",
+    "services.kit.middleware.BodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "services.kit.middleware.ProblemMiddleware",
 ]

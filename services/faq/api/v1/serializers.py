@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from services.faq.models import Entry
+from services.kit.fields import Text
 
 QUESTION_MAX = Entry._meta.get_field("question").max_length
 ANSWER_MAX = 20_000
@@ -21,17 +22,15 @@ class EntrySerializer(serializers.Serializer):
 
 
 class EntryCreateSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=QUESTION_MAX)
-    source = serializers.CharField(
+    question = Text(max_length=QUESTION_MAX)
+    source = Text(
         max_length=SOURCE_MAX,
         help_text="Where the question came from: a ticket number, a link, a name.",
     )
-    answer = serializers.CharField(
-        max_length=ANSWER_MAX, required=False, allow_blank=True, default=""
-    )
+    answer = Text(max_length=ANSWER_MAX, required=False, allow_blank=True, default="")
 
 
 class AnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(
+    answer = Text(
         max_length=ANSWER_MAX, allow_blank=True, help_text="An empty answer un-answers the entry."
     )

@@ -34,7 +34,8 @@ class EntryCollectionApi(CollectionApi):
         operation_id="faq_list",
         summary="List FAQ entries",
         tags=TAGS,
-        responses={200: EntrySerializer(many=True), **problem_responses(400, *COMMON_ERRORS)},
+        # 404: a page number past the last page.
+        responses={200: EntrySerializer(many=True), **problem_responses(404, *COMMON_ERRORS)},
         examples=[
             OpenApiExample(
                 "A page",

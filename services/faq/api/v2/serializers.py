@@ -9,6 +9,7 @@ from rest_framework import serializers
 from services.faq.api.v1.serializers import ANSWER_MAX, QUESTION_MAX
 from services.faq.models import Entry, Source
 from services.faq.services import MAX_RELATED
+from services.kit.fields import Text, Url
 from services.kit.filters import MAX_DB_INT
 
 
@@ -24,16 +25,14 @@ class SourceSerializer(serializers.Serializer):
 
 class SourceInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Entry.SourceKind.choices)
-    ref = serializers.CharField(
+    ref = Text(
         max_length=200,
         required=False,
         allow_null=True,
         default=None,
         help_text="An identifier within the source, such as a ticket number.",
     )
-    url = serializers.URLField(
-        max_length=500, required=False, allow_null=True, default=None, help_text="A link."
-    )
+    url = Url(max_length=500, required=False, allow_null=True, default=None, help_text="A link.")
 
     class Meta:
         ref_name = "SourceInput"
@@ -66,10 +65,8 @@ class RelatedField(serializers.ListField):
 
 
 class EntryCreateSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=QUESTION_MAX)
-    answer = serializers.CharField(
-        max_length=ANSWER_MAX, required=False, allow_blank=True, default=""
-    )
+    question = Text(max_length=QUESTION_MAX)
+    answer = Text(max_length=ANSWER_MAX, required=False, allow_blank=True, default="")
     source = SourceInputSerializer()
     related = RelatedField(required=False, default=list)
 
@@ -77,7 +74,7 @@ class EntryCreateSerializer(serializers.Serializer):
 class EntryUpdateSerializer(serializers.Serializer):
     """Every member optional: only those sent change; ``related`` replaces the whole set."""
 
-    question = serializers.CharField(max_length=QUESTION_MAX, required=False)
-    answer = serializers.CharField(max_length=ANSWER_MAX, required=False, allow_blank=True)
+    question = Text(max_length=QUESTION_MAX, required=False)
+    answer = Text(max_length=ANSWER_MAX, required=False, allow_blank=True)
     source = SourceInputSerializer(required=False)
     related = RelatedField(required=False)

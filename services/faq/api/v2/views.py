@@ -39,7 +39,7 @@ class EntryCollectionApi(CollectionApi):
         operation_id="faq_list",
         summary="List FAQ entries, newest first",
         tags=TAGS,
-        responses={200: EntrySerializer(many=True), **problem_responses(400, *COMMON_ERRORS)},
+        responses={200: EntrySerializer(many=True), **problem_responses(*COMMON_ERRORS)},
         examples=[
             OpenApiExample(
                 "A page",
