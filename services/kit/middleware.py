@@ -4,7 +4,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 
 from services.kit import problems
 from services.kit.logging import request_id_var
@@ -49,9 +49,11 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-class BodyMiddleware:
-    """Judge a request body from its headers before anything reads it.
+class RequestGuardMiddleware:
+    """Judge a request from its headers before anything reads it.
 
+    A ``Host`` outside ``ALLOWED_HOSTS`` is 400 (Django checks it only when it builds a link).
+    A chunked body is 411: WSGI apps see only ``Content-Length`` bytes, so it would read as empty.
     Over ``MAX_REQUEST_BODY_BYTES`` is 413. A JSON content type with no body at all is 400: DRF
     never calls its parser for an empty body, so a ``PATCH`` would otherwise succeed on nothing.
     """
@@ -60,6 +62,14 @@ class BodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return problems.problem_response(400, detail="This host name is not served here.")
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return problems.problem_response(
+                411, detail="Send the body with a Content-Length; chunked bodies are not read."
+            )
         raw = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw)

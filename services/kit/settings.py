@@ -94,7 +94,7 @@ KIT_APPS = [
 
 MIDDLEWARE = [
     "services.kit.middleware.RequestIdMiddleware",
-    "services.kit.middleware.BodyMiddleware",
+    "services.kit.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "services.kit.middleware.ProblemMiddleware",
 ]
@@ -141,6 +141,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["services.kit.filters.FilterBackend"],
     "EXCEPTION_HANDLER": "services.kit.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "services.kit.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "services.kit.metadata.Metadata",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
     "STRICT_JSON": True,
@@ -179,8 +180,9 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
-        # Our request log replaces Django's; its 4xx/5xx warnings would repeat every line.
-        "django.request": {"level": "ERROR", "handlers": ["stdout"], "propagate": False},
+        # Our request log and ProblemMiddleware's error log (both with the request id) replace
+        # Django's, which would repeat every 4xx/5xx line without one.
+        "django.request": {"level": "CRITICAL", "handlers": ["stdout"], "propagate": False},
         "django.server": {"level": "ERROR"},
         "django.db.backends": {"level": "INFO"},
     },

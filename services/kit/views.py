@@ -3,7 +3,6 @@ import time
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
 
 from services.kit import problems
 
@@ -33,9 +32,10 @@ def _cache() -> None:
         raise RuntimeError("cache did not return what was written")
 
 
-@require_GET
 def health(request):
     """Readiness in the health-check draft's shape: 200 when every dependency passes, else 503."""
+    if request.method not in ("GET", "HEAD"):
+        return problems.problem_response(405, headers={"Allow": "GET, HEAD"})
     checks = {"database": _check(_database)}
     if settings.REDIS_URL:
         checks["cache"] = _check(_cache)

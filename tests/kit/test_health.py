@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from services.kit import views
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.urls("tests.kit.urls"), pytest.mark.django_db]
 
@@ -35,5 +36,15 @@ def test_health_fails_with_503_when_the_database_does(monkeypatch):
     }
 
 
-def test_health_only_answers_get():
-    assert APIClient().post("/__health__").status_code == 405
+def test_health_answers_head_for_uptime_monitors():
+    response = APIClient().head("/__health__")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/health+json"
+
+
+def test_health_refuses_other_methods_as_a_problem():
+    response = APIClient().post("/__health__")
+
+    assert_problem(response, 405)
+    assert response["Allow"] == "GET, HEAD"

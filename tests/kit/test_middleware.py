@@ -83,3 +83,31 @@ def test_a_garbled_content_length_is_a_400(api):
     )
 
     assert_problem(response, 400)
+
+
+def test_a_host_outside_allowed_hosts_is_refused_on_every_request(api):
+    response = api.get("/__health__", HTTP_HOST="evil.example.com")
+
+    body = assert_problem(response, 400)
+    assert body["detail"] == "This host name is not served here."
+
+
+def test_a_chunked_body_is_refused_rather_than_read_as_empty(api):
+    response = api.generic(
+        "POST", "/echo", b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
+    )
+
+    assert_problem(response, 411)
+
+
+def test_an_empty_json_body_is_malformed(api):
+    response = api.generic("POST", "/echo", b"", content_type="application/json")
+
+    assert_problem(response, 400, type="https://switchyard.dev/problems/malformed-body")
+
+
+def test_options_describes_the_endpoint_without_a_server_error(api):
+    response = api.options("/echo")
+
+    assert response.status_code == 200
+    assert response.json()["parses"] == ["application/json"]
