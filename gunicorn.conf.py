@@ -52,3 +52,25 @@ logconfig_dict = {
 }
 # gunicorn's control socket lives at one path per user; several apps on one machine would fight.
 control_socket_disable = True
+
+if service == "gateway" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # One folder per gateway master, set before the workers fork: each worker writes its samples
+    # there, and /metrics adds them up, so the numbers are right with any WEB_CONCURRENCY.
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="switchyard-metrics-")
+
+
+def worker_exit(server, worker):
+    # A graceful stop (SIGTERM) lets the worker finish its requests; then its usage counts go out.
+    if service == "gateway":
+        from gateway.usage import shutdown
+
+        shutdown()
+
+
+def child_exit(server, worker):
+    if service == "gateway":
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

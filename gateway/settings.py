@@ -1,10 +1,74 @@
+import os
+
+from services.kit.entry import API_SERVICES
 from services.kit.settings import *  # noqa: F403
-from services.kit.settings import KIT_APPS, database_for
+from services.kit.settings import (
+    BASE_DIR,
+    KIT_APPS,
+    MIDDLEWARE,
+    VAR_DIR,
+    database_for,
+    env_int,
+    env_list,
+)
 
 SERVICE_NAME = "gateway"
 API_VERSIONS: list[str] = []
 
-INSTALLED_APPS = [*KIT_APPS, "gateway"]
+INSTALLED_APPS = [
+    *KIT_APPS,
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "gateway",
+]
+MIDDLEWARE = [
+    MIDDLEWARE[0],  # request ids first, so every response carries one
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# The gateway is reached by everyone; the trust check is for the services behind it.
+MIDDLEWARE.remove("services.kit.gateway_trust.GatewayTrustMiddleware")
 ROOT_URLCONF = "gateway.urls"
 WSGI_APPLICATION = "gateway.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
+TEMPLATES[0]["OPTIONS"]["context_processors"] += [  # noqa: F405
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+]
+
+STATIC_URL = "/__static__/"
+STATIC_ROOT = VAR_DIR / "static"
+# Served straight from the apps' static folders (no collectstatic step to forget), offline.
+WHITENOISE_USE_FINDERS = True
+LOGIN_URL = "/__login__/"
+
+# Where the gateway reaches each service: FAQ_UPSTREAM, TICKETS_UPSTREAM, ... Only services
+# with an upstream configured are routed; the gateway never connects anywhere else.
+GATEWAY_UPSTREAMS = {
+    name: os.environ[f"{name.upper()}_UPSTREAM"].rstrip("/")
+    for name in API_SERVICES
+    if os.environ.get(f"{name.upper()}_UPSTREAM", "").strip()
+}
+GATEWAY_CONNECT_TIMEOUT = float(os.environ.get("GATEWAY_CONNECT_TIMEOUT", "2"))
+GATEWAY_READ_TIMEOUT = float(os.environ.get("GATEWAY_READ_TIMEOUT", "15"))
+GATEWAY_RETRIES = env_int("GATEWAY_RETRIES", 2)
+GATEWAY_POOL_SIZE = env_int("GATEWAY_POOL_SIZE", 20)
+GATEWAY_BREAKER_FAILURES = env_int("GATEWAY_BREAKER_FAILURES", 3)
+GATEWAY_BREAKER_RESET_SECONDS = float(os.environ.get("GATEWAY_BREAKER_RESET_SECONDS", "10"))
+
+GATEWAY_RATE_LIMIT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 600)
+GATEWAY_RATE_LIMITER = os.environ.get("GATEWAY_RATE_LIMITER", "gateway.ratelimit.CacheRateLimiter")
+GATEWAY_USAGE_STORE = os.environ.get("GATEWAY_USAGE_STORE", "gateway.usage.DatabaseUsageStore")
+GATEWAY_USAGE_FLUSH_SECONDS = float(os.environ.get("GATEWAY_USAGE_FLUSH_SECONDS", "5"))
+GATEWAY_LIFECYCLE_FILE = os.environ.get(
+    "GATEWAY_LIFECYCLE_FILE", str(BASE_DIR / "contracts" / "lifecycle.yaml")
+)
+# service:version pairs whose requests the gateway checks against the contract itself.
+GATEWAY_VALIDATE = env_list("GATEWAY_VALIDATE", "")
+GATEWAY_CACHE_MAX_BODY_BYTES = env_int("GATEWAY_CACHE_MAX_BODY_BYTES", 256 * 1024)

@@ -1,3 +1,6 @@
+from django.urls import path, re_path
+
+from gateway import views
 from services.kit.urls import (  # noqa: F401 - Django looks the handlers up here
     fallback_patterns,
     handler400,
@@ -7,6 +10,13 @@ from services.kit.urls import (  # noqa: F401 - Django looks the handlers up her
     health_patterns,
 )
 
-# Routing, consumers, usage and the lifecycle pages arrive with the gateway issue; until then
-# the gateway answers its health check and a problem 404 for everything else.
-urlpatterns = [*health_patterns, *fallback_patterns]
+urlpatterns = [
+    *health_patterns,
+    path("metrics", views.metrics_view, name="metrics"),
+    # Everything else of the form /{service}/{version}/... is a call to route.
+    re_path(
+        r"^(?P<service>[a-z][a-z0-9_-]{0,31})/(?P<version>v[0-9]{1,4})(?P<rest>/.*)?$",
+        views.proxy_view,
+    ),
+    *fallback_patterns,
+]

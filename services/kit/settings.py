@@ -80,7 +80,6 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 # Behind a router (ours, or Heroku's) the original scheme arrives in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 
 KIT_APPS = [
     "django.contrib.contenttypes",
@@ -96,8 +95,16 @@ MIDDLEWARE = [
     "services.kit.middleware.RequestIdMiddleware",
     "services.kit.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "services.kit.gateway_trust.GatewayTrustMiddleware",
     "services.kit.middleware.ProblemMiddleware",
 ]
+
+# Shared with the gateway: when set, a service refuses calls the gateway did not sign.
+GATEWAY_SECRET = os.environ.get("GATEWAY_SECRET", "")
+GATEWAY_SIGNATURE_MAX_AGE = env_int("GATEWAY_SIGNATURE_MAX_AGE", 300)
+# Links in responses use the host the caller used. Trusted by default only when GATEWAY_SECRET
+# guarantees that X-Forwarded-Host can only come from the gateway.
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", bool(GATEWAY_SECRET))
 
 APPEND_SLASH = False
 USE_TZ = True

@@ -1,0 +1,86 @@
+"""The deprecation lifecycle at the gateway: standard headers, brownouts and 410 Gone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.http import http_date
+
+import contracts
+from contracts.lifecycle import BROWNOUT, Lifecycle, lifecycle_of
+from contracts.validation import operations
+from gateway.routing import Route
+from services.kit import problems
+
+GONE = problems.problem_type("version-gone")
+
+
+def lifecycle(service: str, version: str) -> Lifecycle:
+    return lifecycle_of(service, version, Path(settings.GATEWAY_LIFECYCLE_FILE))
+
+
+def successor_url(route: Route, lc: Lifecycle) -> str | None:
+    """The same operation in the successor version, with the same path parameters."""
+    if not lc.successor or route.operation is None or not route.operation.operation_id:
+        return None
+    target = operations(contracts.load(route.service, lc.successor)).get(
+        route.operation.operation_id
+    )
+    if target is None:
+        return None
+    path = target.path
+    for name, value in route.operation.params.items():
+        path = path.replace("{" + name + "}", value)
+    if "{" in path:
+        return None
+    return f"/{route.service}{path}"
+
+
+def headers(route: Route, lc: Lifecycle) -> dict[str, str]:
+    """RFC 9745 ``Deprecation``, RFC 8594 ``Sunset`` and their ``Link`` relations."""
+    if not lc.announced:
+        return {}
+    found: dict[str, str] = {}
+    links = []
+    if lc.deprecated_at:
+        found["Deprecation"] = f"@{int(lc.deprecated_at.timestamp())}"
+        if lc.docs:
+            links.append(f'<{lc.docs}>; rel="deprecation"; type="text/html"')
+    if lc.sunset_at:
+        found["Sunset"] = http_date(lc.sunset_at.timestamp())
+        if lc.docs:
+            links.append(f'<{lc.docs}>; rel="sunset"; type="text/html"')
+    successor = successor_url(route, lc)
+    if successor:
+        links.append(f'<{successor}>; rel="successor-version"')
+    if links:
+        found["Link"] = ", ".join(links)
+    return found
+
+
+def gone(route: Route, lc: Lifecycle, now: dt.datetime | None = None):
+    """410 during a brownout or after the sunset: what happened, and what to move to."""
+    state = lc.state(now)
+    name = f"{route.service} {route.version}"
+    if state == BROWNOUT:
+        detail = f"{name} is deprecated and in a scheduled brownout; it will be switched off"
+        detail += f" on {lc.sunset_at:%Y-%m-%d}." if lc.sunset_at else "."
+    else:
+        detail = f"{name} was switched off on {lc.sunset_at:%Y-%m-%d}."
+    if lc.successor:
+        detail += f" Migrate to {lc.successor}."
+    extra = {"service": route.service, "version": route.version, "state": state}
+    if lc.successor:
+        extra["successor"] = lc.successor
+    if lc.docs:
+        extra["docs"] = lc.docs
+    return problems.problem_response(
+        410,
+        type=GONE,
+        title="This API version is gone",
+        detail=detail,
+        headers=headers(route, lc),
+        **extra,
+    )

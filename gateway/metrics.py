@@ -1,0 +1,46 @@
+"""Prometheus metrics, correct across gunicorn workers.
+
+gunicorn.conf.py points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder for the gateway before the
+workers fork; each worker writes its samples there and ``/metrics`` merges them. Without that
+variable (tests, ``runserver``) the process's own registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "switchyard_gateway_requests_total",
+    "Calls answered by the gateway.",
+    ["service", "version", "consumer", "status"],
+)
+UPSTREAM_FAILURES = Counter(
+    "switchyard_gateway_upstream_failures_total",
+    "Calls the gateway could not complete upstream, by kind.",
+    ["service", "kind"],
+)
+LATENCY = Histogram(
+    "switchyard_gateway_request_duration_seconds",
+    "Time from receiving a call to having the upstream's response headers.",
+    ["service", "version"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    from prometheus_client import REGISTRY
+
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,0 +1,79 @@
+from django.core.validators import RegexValidator
+from django.db import models
+
+CONSUMER_NAME = RegexValidator(
+    r"^[a-z0-9][a-z0-9._-]{0,63}$",
+    "Lowercase letters, digits, '.', '_' and '-'; at most 64, starting with a letter or digit.",
+)
+
+# Upper bounds (milliseconds) of the latency histogram's buckets; the last one is open-ended.
+LATENCY_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
+class Consumer(models.Model):
+    """Whoever calls through the gateway: a team's app, identified by its API key."""
+
+    name = models.CharField(max_length=64, unique=True, validators=[CONSUMER_NAME])
+    owner = models.CharField(max_length=100, help_text="The team that owns the calling app.")
+    contact = models.EmailField(help_text="Whom to tell about deprecations.")
+    key_prefix = models.CharField(max_length=12, help_text="Shown to tell keys apart.")
+    # SHA-256 of the key. Keys are 256 random bits, so a fast hash is as good as a slow one and
+    # keeps the per-request lookup cheap; the key itself is shown once and never stored.
+    key_hash = models.CharField(max_length=64, unique=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Overrides the gateway's default."
+    )
+    is_platform = models.BooleanField(
+        default=False, help_text="May read usage data (the platform team's own tools)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class UsageRollup(models.Model):
+    """Calls in one hour for one (service, version, operation, method, consumer, status class)."""
+
+    hour = models.DateTimeField()
+    service = models.CharField(max_length=32)
+    version = models.CharField(max_length=16)
+    operation = models.CharField(max_length=200, help_text="The contract's path template.")
+    method = models.CharField(max_length=10)
+    consumer = models.CharField(max_length=64)
+    status_class = models.CharField(max_length=3, help_text="2xx, 3xx, 4xx or 5xx.")
+    count = models.PositiveBigIntegerField(default=0)
+    latency_ms_sum = models.FloatField(default=0)
+    latency_buckets = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "hour",
+                    "service",
+                    "version",
+                    "operation",
+                    "method",
+                    "consumer",
+                    "status_class",
+                ],
+                name="usage_rollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["service", "version", "hour"]),
+            models.Index(fields=["consumer", "hour"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.service} {self.version} {self.consumer}"

@@ -1,0 +1,194 @@
+"""Usage counting: in memory on the request path, flushed in batches off it.
+
+``record()`` costs a dict update under a lock. A daemon thread hands the accumulated rollups to
+the usage store every ``GATEWAY_USAGE_FLUSH_SECONDS``; the gunicorn ``worker_exit`` hook (and
+``atexit``) flush the rest on a graceful shutdown. A store that fails keeps its batch for the next
+flush: a request never waits on, or fails because of, the usage store.
+"""
+
+from __future__ import annotations
+
+import atexit
+import bisect
+import datetime as dt
+import logging
+import threading
+from dataclasses import astuple, dataclass
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils.module_loading import import_string
+
+from gateway.models import LATENCY_BUCKETS_MS, UsageRollup
+
+logger = logging.getLogger("switchyard.usage")
+
+
+@dataclass(frozen=True)
+class UsageKey:
+    hour: dt.datetime
+    service: str
+    version: str
+    operation: str
+    method: str
+    consumer: str
+    status_class: str
+
+
+class Tally:
+    __slots__ = ("buckets", "count", "latency_ms_sum")
+
+    def __init__(self):
+        self.count = 0
+        self.latency_ms_sum = 0.0
+        self.buckets = [0] * (len(LATENCY_BUCKETS_MS) + 1)
+
+    def add(self, latency_ms: float) -> None:
+        self.count += 1
+        self.latency_ms_sum += latency_ms
+        self.buckets[bisect.bisect_left(LATENCY_BUCKETS_MS, latency_ms)] += 1
+
+    def merge(self, other: Tally) -> None:
+        self.count += other.count
+        self.latency_ms_sum += other.latency_ms_sum
+        self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+
+
+class UsageStore:
+    """Where rollups go. Subclasses implement ``write``; it may raise, the batch is then kept."""
+
+    def write(self, batch: dict[UsageKey, Tally]) -> None:
+        raise NotImplementedError
+
+
+class DatabaseUsageStore(UsageStore):
+    """Hourly rollups in the gateway's database, incremented in one transaction per batch."""
+
+    def write(self, batch: dict[UsageKey, Tally]) -> None:
+        with transaction.atomic():
+            for key, tally in sorted(batch.items(), key=lambda item: astuple(item[0])):
+                fields = {
+                    "hour": key.hour,
+                    "service": key.service,
+                    "version": key.version,
+                    "operation": key.operation,
+                    "method": key.method,
+                    "consumer": key.consumer,
+                    "status_class": key.status_class,
+                }
+                row, created = UsageRollup.objects.select_for_update().get_or_create(
+                    **fields,
+                    defaults={
+                        "count": tally.count,
+                        "latency_ms_sum": tally.latency_ms_sum,
+                        "latency_buckets": tally.buckets,
+                    },
+                )
+                if not created:
+                    row.count += tally.count
+                    row.latency_ms_sum += tally.latency_ms_sum
+                    stored = row.latency_buckets or [0] * len(tally.buckets)
+                    row.latency_buckets = [
+                        a + b for a, b in zip(stored, tally.buckets, strict=True)
+                    ]
+                    row.save(update_fields=["count", "latency_ms_sum", "latency_buckets"])
+
+
+class UsageRecorder:
+    def __init__(self, store: UsageStore, interval: float):
+        self.store = store
+        self.interval = interval
+        self._pending: dict[UsageKey, Tally] = {}
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(
+        self,
+        *,
+        service: str,
+        version: str,
+        operation: str,
+        method: str,
+        consumer: str,
+        status: int,
+        latency_ms: float,
+        when: dt.datetime | None = None,
+    ) -> None:
+        when = when or dt.datetime.now(dt.UTC)
+        key = UsageKey(
+            hour=when.replace(minute=0, second=0, microsecond=0),
+            service=service,
+            version=version,
+            operation=operation,
+            method=method,
+            consumer=consumer,
+            status_class=f"{status // 100}xx",
+        )
+        with self._lock:
+            tally = self._pending.get(key)
+            if tally is None:
+                tally = self._pending[key] = Tally()
+            tally.add(latency_ms)
+        if self._thread is None and self.interval > 0:
+            self._start()
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(tally.count for tally in self._pending.values())
+
+    def flush(self) -> int:
+        """Write what has accumulated; returns the number of calls written (0 on failure)."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+            if not batch:
+                return 0
+            try:
+                self.store.write(batch)
+            except Exception:
+                logger.exception("usage flush failed; keeping %d rollups for later", len(batch))
+                with self._lock:
+                    for key, tally in batch.items():
+                        self._pending.setdefault(key, Tally()).merge(tally)
+                return 0
+            return sum(tally.count for tally in batch.values())
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._run, name="usage-flush", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()
+            close_old_connections()
+
+    def close(self) -> int:
+        self._stop.set()
+        return self.flush()
+
+
+_recorder: UsageRecorder | None = None
+_recorder_lock = threading.Lock()
+
+
+def get_recorder() -> UsageRecorder:
+    global _recorder
+    if _recorder is None:
+        with _recorder_lock:
+            if _recorder is None:
+                store = import_string(settings.GATEWAY_USAGE_STORE)()
+                _recorder = UsageRecorder(store, settings.GATEWAY_USAGE_FLUSH_SECONDS)
+                atexit.register(_recorder.close)
+    return _recorder
+
+
+def shutdown() -> None:
+    """Flush before the process exits (gunicorn's ``worker_exit`` hook calls this)."""
+    if _recorder is not None:
+        written = _recorder.close()
+        logger.info("usage flushed on shutdown", extra={"calls": written})
