@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "drf_spectacular_sidecar",
     "gateway",
 ]
 MIDDLEWARE = [
@@ -72,3 +73,5 @@ GATEWAY_LIFECYCLE_FILE = os.environ.get(
 # service:version pairs whose requests the gateway checks against the contract itself.
 GATEWAY_VALIDATE = env_list("GATEWAY_VALIDATE", "")
 GATEWAY_CACHE_MAX_BODY_BYTES = env_int("GATEWAY_CACHE_MAX_BODY_BYTES", 256 * 1024)
+HEALTH_EXTRA_CHECKS = ["gateway.pages.upstream_checks"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

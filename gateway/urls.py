@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from gateway import views
+from gateway import pages, views
 from services.kit.urls import (  # noqa: F401 - Django looks the handlers up here
     fallback_patterns,
     handler400,
@@ -13,6 +13,19 @@ from services.kit.urls import (  # noqa: F401 - Django looks the handlers up her
 urlpatterns = [
     *health_patterns,
     path("metrics", views.metrics_view, name="metrics"),
+    path("__api__/", pages.api_index, name="api-index"),
+    re_path(
+        r"^__api__/(?P<service>[a-z][a-z0-9_-]*)/(?P<version>v[0-9]+)\.(?P<fmt>yaml|json)$",
+        pages.api_contract,
+        name="api-contract",
+    ),
+    path("__doc__/", pages.doc_index, name="doc-index"),
+    re_path(
+        r"^__doc__/(?P<service>[a-z][a-z0-9_-]*)/(?P<version>v[0-9]+)/$",
+        pages.doc_page,
+        name="doc-page",
+    ),
+    path("__usage__/", pages.UsageApi.as_view(), name="usage"),
     # Everything else of the form /{service}/{version}/... is a call to route.
     re_path(
         r"^(?P<service>[a-z][a-z0-9_-]{0,31})/(?P<version>v[0-9]{1,4})(?P<rest>/.*)?$",

@@ -1,0 +1,149 @@
+"""The gateway's own pages: /__api__/ (contracts), /__doc__/ (docs), /__usage__/ (rollups),
+and the upstream part of /__health__."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework import authentication, permissions, serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import contracts
+from contracts.lifecycle import ACTIVE
+from gateway import auth, deprecation, selectors
+from gateway.breaker import breaker_for
+from gateway.models import Consumer
+from gateway.proxy import session_for
+from services.kit.problems import ParameterValidationError
+
+
+def catalogue() -> dict:
+    """Every routed service and published version, with its lifecycle and where to read more."""
+    services = {}
+    for service, versions in contracts.published().items():
+        if service not in settings.GATEWAY_UPSTREAMS:
+            continue
+        services[service] = {
+            "versions": {
+                version: {
+                    "lifecycle": deprecation.lifecycle(service, version).as_dict(),
+                    "contract": f"/__api__/{service}/{version}.yaml",
+                    "docs": f"/__doc__/{service}/{version}/",
+                    "base_path": f"/{service}/{version}",
+                }
+                for version in versions
+            }
+        }
+    return {"services": services}
+
+
+def api_index(request):
+    return JsonResponse(catalogue(), json_dumps_params={"indent": 2})
+
+
+def api_contract(request, service: str, version: str, fmt: str):
+    if service not in catalogue()["services"]:
+        raise Http404(f"No service {service!r}.")
+    try:
+        document = contracts.load(service, version)
+    except contracts.UnknownContract as exc:
+        raise Http404(str(exc)) from None
+    if fmt == "json":
+        return JsonResponse(document)
+    text = contracts.contract_path(service, version).read_text(encoding="utf-8")
+    return HttpResponse(text, content_type="application/yaml; charset=utf-8")
+
+
+def doc_index(request):
+    entries = []
+    for service, info in catalogue()["services"].items():
+        for version, about in info["versions"].items():
+            entries.append({"service": service, "version": version, **about})
+    return render(request, "gateway/doc_index.html", {"entries": entries, "ACTIVE": ACTIVE})
+
+
+def doc_page(request, service: str, version: str):
+    about = catalogue()["services"].get(service, {}).get("versions", {}).get(version)
+    if about is None:
+        raise Http404(f"No documentation for {service} {version}.")
+    context = {
+        "service": service,
+        "version": version,
+        "about": about,
+        "ACTIVE": ACTIVE,
+        "spec_url": f"/__api__/{service}/{version}.json",
+    }
+    return render(request, "gateway/doc_page.html", context)
+
+
+class PlatformKeyAuthentication(authentication.BaseAuthentication):
+    """A consumer's bearer key, for the platform team's own tools."""
+
+    def authenticate(self, request):
+        token = auth.bearer_token(request.headers.get("Authorization", ""))
+        if token is None:
+            return None
+        consumer = auth.consumer_for_key(token)
+        if consumer is None:
+            raise AuthenticationFailed("This API key is not valid.")
+        return consumer, None
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="switchyard"'
+
+
+class IsPlatformOrStaff(permissions.BasePermission):
+    message = "Usage data is for the platform team: a platform consumer's key or a staff login."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if isinstance(user, Consumer):
+            return user.is_platform
+        return bool(user and getattr(user, "is_staff", False))
+
+
+class UsageQuery(serializers.Serializer):
+    service = serializers.CharField(required=False, max_length=32)
+    version = serializers.CharField(required=False, max_length=16)
+    consumer = serializers.CharField(required=False, max_length=64)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class UsageApi(APIView):
+    authentication_classes = [PlatformKeyAuthentication, authentication.SessionAuthentication]
+    permission_classes = [IsPlatformOrStaff]
+
+    def get(self, request):
+        query = UsageQuery(data=request.query_params)
+        if not query.is_valid():
+            raise ParameterValidationError(query.errors)
+        filters = query.validated_data
+        rows = [selectors.as_json(row) for row in selectors.usage_rollups(**filters)]
+        return Response(
+            {
+                "filters": {key: str(value) for key, value in filters.items()},
+                "latency_bucket_bounds_ms": selectors.BUCKET_BOUNDS_MS,
+                "total": sum(row["count"] for row in rows),
+                "rows": rows,
+            }
+        )
+
+
+def upstream_checks() -> dict:
+    """Each upstream's breaker state and a quick live probe of its own /__health__."""
+    checks = {}
+    for service, upstream in settings.GATEWAY_UPSTREAMS.items():
+        entry = {"breaker": breaker_for(upstream).state}
+        try:
+            answer = session_for(upstream).get(f"{upstream}/__health__", timeout=(0.5, 1.5))
+            entry["status"] = "pass" if answer.status_code == 200 else "warn"
+            entry["upstream_status"] = answer.status_code
+        except Exception as exc:
+            entry["status"] = "warn"
+            entry["output"] = type(exc).__name__
+        checks[f"upstream:{service}"] = entry
+    return checks
