@@ -77,3 +77,44 @@ class UsageRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.service} {self.version} {self.consumer}"
+
+
+class UsageDaily(models.Model):
+    """The same rollups by day, kept alongside the hourly ones for the dashboard: a year of
+    history is then a few hundred thousand rows, not millions, and every page reads only these."""
+
+    day = models.DateField()
+    service = models.CharField(max_length=32)
+    version = models.CharField(max_length=16)
+    operation = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    consumer = models.CharField(max_length=64)
+    status_class = models.CharField(max_length=3)
+    count = models.PositiveBigIntegerField(default=0)
+    latency_ms_sum = models.FloatField(default=0)
+    latency_buckets = models.JSONField(default=list)
+    last_seen = models.DateTimeField(help_text="The latest call counted in this row.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "service",
+                    "version",
+                    "operation",
+                    "method",
+                    "consumer",
+                    "status_class",
+                ],
+                name="usage_daily_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["service", "version", "day"]),
+            models.Index(fields=["service", "version", "consumer", "day"]),
+            models.Index(fields=["day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service} {self.version} {self.consumer}"

@@ -48,6 +48,9 @@ STATIC_ROOT = VAR_DIR / "static"
 # Served straight from the apps' static folders (no collectstatic step to forget), offline.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/__login__/"
+LOGIN_REDIRECT_URL = "/__dashboard__/"
+# A deprecated version is safe to sunset when nobody called it for this many days.
+DASHBOARD_QUIET_DAYS = env_int("DASHBOARD_QUIET_DAYS", 14)
 
 # Where the gateway reaches each service: FAQ_UPSTREAM, TICKETS_UPSTREAM, ... Only services
 # with an upstream configured are routed; the gateway never connects anywhere else.

@@ -1,6 +1,7 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from gateway import pages, views
+from gateway import dashboard_views, pages, views
 from services.kit.urls import (  # noqa: F401 - Django looks the handlers up here
     fallback_patterns,
     handler400,
@@ -26,6 +27,23 @@ urlpatterns = [
         name="doc-page",
     ),
     path("__usage__/", pages.UsageApi.as_view(), name="usage"),
+    path("__dashboard__/", dashboard_views.overview, name="dashboard"),
+    path(
+        "__dashboard__/consumers/<str:name>/",
+        dashboard_views.consumer_detail,
+        name="dashboard-consumer",
+    ),
+    path("__dashboard__/export/versions.csv", dashboard_views.export_versions),
+    re_path(
+        r"^__dashboard__/export/consumers/(?P<service>[a-z][a-z0-9_-]*)/(?P<version>v[0-9]+)\.csv$",
+        dashboard_views.export_consumers,
+    ),
+    path(
+        "__login__/",
+        auth_views.LoginView.as_view(template_name="gateway/login.html"),
+        name="login",
+    ),
+    path("__logout__/", auth_views.LogoutView.as_view(next_page="/__login__/"), name="logout"),
     # Everything else of the form /{service}/{version}/... is a call to route.
     re_path(
         r"^(?P<service>[a-z][a-z0-9_-]{0,31})/(?P<version>v[0-9]{1,4})(?P<rest>/.*)?$",

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils.module_loading import import_string
 
-from gateway.models import LATENCY_BUCKETS_MS, UsageRollup
+from gateway.models import LATENCY_BUCKETS_MS, UsageDaily, UsageRollup
 
 logger = logging.getLogger("switchyard.usage")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -36,22 +37,25 @@ class UsageKey:
 
 
 class Tally:
-    __slots__ = ("buckets", "count", "latency_ms_sum")
+    __slots__ = ("buckets", "count", "last_seen", "latency_ms_sum")
 
     def __init__(self):
         self.count = 0
         self.latency_ms_sum = 0.0
         self.buckets = [0] * (len(LATENCY_BUCKETS_MS) + 1)
+        self.last_seen = _EPOCH
 
-    def add(self, latency_ms: float) -> None:
+    def add(self, latency_ms: float, when: dt.datetime) -> None:
         self.count += 1
         self.latency_ms_sum += latency_ms
         self.buckets[bisect.bisect_left(LATENCY_BUCKETS_MS, latency_ms)] += 1
+        self.last_seen = max(self.last_seen, when)
 
     def merge(self, other: Tally) -> None:
         self.count += other.count
         self.latency_ms_sum += other.latency_ms_sum
         self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+        self.last_seen = max(self.last_seen, other.last_seen)
 
 
 class UsageStore:
@@ -62,36 +66,53 @@ class UsageStore:
 
 
 class DatabaseUsageStore(UsageStore):
-    """Hourly rollups in the gateway's database, incremented in one transaction per batch."""
+    """Hourly and daily rollups in the gateway's database, incremented in one transaction."""
 
     def write(self, batch: dict[UsageKey, Tally]) -> None:
+        daily: dict[tuple, Tally] = {}
+        last_seen: dict[tuple, dt.datetime] = {}
+        for key, tally in batch.items():
+            day_key = (key.hour.date(), *astuple(key)[1:])
+            daily.setdefault(day_key, Tally()).merge(tally)
+            last_seen[day_key] = max(last_seen.get(day_key, tally.last_seen), tally.last_seen)
         with transaction.atomic():
             for key, tally in sorted(batch.items(), key=lambda item: astuple(item[0])):
-                fields = {
-                    "hour": key.hour,
-                    "service": key.service,
-                    "version": key.version,
-                    "operation": key.operation,
-                    "method": key.method,
-                    "consumer": key.consumer,
-                    "status_class": key.status_class,
-                }
-                row, created = UsageRollup.objects.select_for_update().get_or_create(
-                    **fields,
-                    defaults={
-                        "count": tally.count,
-                        "latency_ms_sum": tally.latency_ms_sum,
-                        "latency_buckets": tally.buckets,
-                    },
+                _increment(UsageRollup, {"hour": key.hour, **_dimensions(astuple(key)[1:])}, tally)
+            for day_key, tally in sorted(daily.items()):
+                _increment(
+                    UsageDaily,
+                    {"day": day_key[0], **_dimensions(day_key[1:])},
+                    tally,
+                    last_seen=last_seen[day_key],
                 )
-                if not created:
-                    row.count += tally.count
-                    row.latency_ms_sum += tally.latency_ms_sum
-                    stored = row.latency_buckets or [0] * len(tally.buckets)
-                    row.latency_buckets = [
-                        a + b for a, b in zip(stored, tally.buckets, strict=True)
-                    ]
-                    row.save(update_fields=["count", "latency_ms_sum", "latency_buckets"])
+
+
+def _dimensions(values: tuple) -> dict:
+    names = ("service", "version", "operation", "method", "consumer", "status_class")
+    return dict(zip(names, values, strict=True))
+
+
+def _increment(model, fields: dict, tally: Tally, **extra) -> None:
+    row, created = model.objects.select_for_update().get_or_create(
+        **fields,
+        defaults={
+            "count": tally.count,
+            "latency_ms_sum": tally.latency_ms_sum,
+            "latency_buckets": tally.buckets,
+            **extra,
+        },
+    )
+    if created:
+        return
+    row.count += tally.count
+    row.latency_ms_sum += tally.latency_ms_sum
+    stored = row.latency_buckets or [0] * len(tally.buckets)
+    row.latency_buckets = [a + b for a, b in zip(stored, tally.buckets, strict=True)]
+    update = ["count", "latency_ms_sum", "latency_buckets"]
+    if "last_seen" in extra:
+        row.last_seen = max(row.last_seen, extra["last_seen"])
+        update.append("last_seen")
+    row.save(update_fields=update)
 
 
 class UsageRecorder:
@@ -130,7 +151,7 @@ class UsageRecorder:
             tally = self._pending.get(key)
             if tally is None:
                 tally = self._pending[key] = Tally()
-            tally.add(latency_ms)
+            tally.add(latency_ms, when)
         if self._thread is None and self.interval > 0:
             self._start()
 

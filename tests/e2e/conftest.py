@@ -327,3 +327,33 @@ def launcher(tmp_path, http) -> Iterator[Launcher]:
 @pytest.fixture
 def make_app_env() -> Callable[..., dict[str, str]]:
     return app_env
+
+
+# --- helpers for the gateway's suite (test_gateway.py) ------------------------------------------
+
+
+def manage(server: Server, *args: str, timeout: float = 60) -> str:
+    """``python manage.py ARGS`` against ``server``'s environment and database; its stdout."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"manage.py {' '.join(args)} for {server.label} failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def create_consumer(server: Server, name: str, *, platform: bool = False) -> str:
+    """A consumer of the gateway ``server``, made as an operator would; returns its key."""
+    args = ["consumers", "create", name, "--owner", "e2e", "--contact", f"{name}@example.com"]
+    if platform:
+        args.append("--platform")
+    return manage(server, *args).strip().splitlines()[-1]
