@@ -4,7 +4,8 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, SuspiciousOperation
+from django.core.exceptions import DisallowedHost, PermissionDenied, SuspiciousOperation
+from django.http import Http404
 
 from services.kit import problems
 from services.kit.logging import request_id_var
@@ -111,6 +112,10 @@ class ProblemMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return problems.problem_response(404, detail=str(exception) or None)
+        if isinstance(exception, PermissionDenied):
+            return problems.problem_response(403)
         if isinstance(exception, SuspiciousOperation):
             # Django's own verdict on hostile input (too many fields, a bad Host): a client error.
             return problems.problem_response(400, detail="The request was refused as malformed.")

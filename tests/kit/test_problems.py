@@ -101,3 +101,9 @@ def test_unacceptable_accept_is_a_406_in_json(api):
     response = api.post("/echo", {}, format="json", HTTP_ACCEPT="text/html")
 
     assert_problem(response, 406)
+
+
+def test_http404_from_a_plain_django_view_is_a_problem_404_not_a_500(api):
+    body = assert_problem(api.get("/raise/http404"), 404)
+
+    assert body["detail"] == "No such thing."

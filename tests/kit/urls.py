@@ -1,6 +1,7 @@
 """Views that raise what real views raise, to test the kit's error handling in isolation."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.urls import path
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -38,7 +39,12 @@ class Raises(APIView):
         raise self.errors[kind]()
 
 
+def plain_404(request):
+    raise Http404("No such thing.")
+
+
 urlpatterns = [
+    path("raise/http404", plain_404),
     *health_patterns,
     path("echo", Echo.as_view()),
     path("raise/<str:kind>", Raises.as_view()),
