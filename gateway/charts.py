@@ -39,11 +39,12 @@ def line_chart(
             f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{value:,}</text>'
         )
     if days > 1:
-        for index in (0, days // 2, days - 1):
+        for index, anchor in ((0, "start"), (days // 2, "middle"), (days - 1, "end")):
             x = left + plot_w * index / (days - 1)
-            label = (end - dt.timedelta(days=days - 1 - index)).strftime("%b %d")
+            day = end - dt.timedelta(days=days - 1 - index)
+            label = "today (so far)" if index == days - 1 else day.strftime("%b %d")
             parts.append(
-                f'<text x="{x:.1f}" y="{height - 8}" class="axis" text-anchor="middle">'
+                f'<text x="{x:.1f}" y="{height - 8}" class="axis" text-anchor="{anchor}">'
                 f"{label}</text>"
             )
     for number, (name, values) in enumerate(series.items()):
