@@ -51,7 +51,12 @@ def forget_key(key_hash: str) -> None:
 
 
 def consumer_create(
-    *, name: str, owner: str, contact: str, platform: bool = False
+    *,
+    name: str,
+    owner: str,
+    contact: str,
+    platform: bool = False,
+    rate_limit_per_minute: int | None = None,
 ) -> tuple[Consumer, str]:
     key = new_key()
     consumer = Consumer(
@@ -61,6 +66,7 @@ def consumer_create(
         key_prefix=key[:10],
         key_hash=hash_key(key),
         is_platform=platform,
+        rate_limit_per_minute=rate_limit_per_minute,
     )
     consumer.full_clean()
     consumer.save()

@@ -1,7 +1,8 @@
 """Caching GET responses that the upstream marks cacheable (``Cache-Control``).
 
-``public`` (or neither) responses are shared by every consumer; ``private`` ones are kept per
-consumer. ``no-store``, ``no-cache``, ``Set-Cookie`` and ``Vary: *`` are never cached.
+``public`` (or neither) responses are shared by every consumer; ``private`` ones (and those that
+``Vary`` on the consumer header) are kept per consumer. ``no-store``, ``no-cache``, ``Set-Cookie``
+and a ``Vary`` on any header the cache key does not hold (including ``*``) are never cached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from gateway.routing import Route
+from services.kit.gateway_trust import CONSUMER_HEADER
 
 _VARY_ON = ("Accept", "Accept-Encoding", "Accept-Language")
 
@@ -51,9 +53,14 @@ def ttl_of(upstream) -> tuple[int, bool] | None:
         return None
     if "set-cookie" in {name.lower() for name in upstream.headers}:
         return None
-    if upstream.headers.get("Vary", "").strip() == "*":
-        return None
+    vary = {name.strip().lower() for name in upstream.headers.get("Vary", "").split(",")}
+    vary.discard("")
     private = "private" in control
+    if CONSUMER_HEADER.lower() in vary:
+        private = True  # varies by who calls: one entry per consumer
+        vary.discard(CONSUMER_HEADER.lower())
+    if vary - {name.lower() for name in _VARY_ON}:
+        return None  # varies on something the key does not hold (or on everything, "*")
     raw = control.get("max-age") if private else control.get("s-maxage", control.get("max-age"))
     try:
         seconds = int(raw or 0)

@@ -8,6 +8,7 @@ from services.kit.settings import (
     MIDDLEWARE,
     VAR_DIR,
     database_for,
+    env_bool,
     env_int,
     env_list,
 )
@@ -35,6 +36,8 @@ MIDDLEWARE = [
 ]
 # The gateway is reached by everyone; the trust check is for the services behind it.
 MIDDLEWARE.remove("services.kit.gateway_trust.GatewayTrustMiddleware")
+# The gateway is the edge: the Host it sees is the caller's, never one a client forwards.
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 ROOT_URLCONF = "gateway.urls"
 WSGI_APPLICATION = "gateway.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}

@@ -110,7 +110,7 @@ def _handle(request, route: routing.Route, name: str, consumer):
             headers={"Retry-After": str(max(1, round(wait)))},
         )
         response.upstream_failure = "circuit-open"
-        return response
+        return _with(response, lifecycle_headers)
     try:
         upstream = proxy.forward(request, route, name)
     except proxy.UpstreamError as exc:
@@ -123,7 +123,10 @@ def _handle(request, route: routing.Route, name: str, consumer):
         }[exc.kind]
         response = problems.problem_response(exc.status, detail=detail)
         response.upstream_failure = exc.kind
-        return response
+        return _with(response, lifecycle_headers)
+    except BaseException:
+        breaker.failed()  # never leave a half-open breaker waiting for a probe that died
+        raise
     breaker.succeeded()
 
     headers = proxy.response_headers(upstream)
@@ -144,6 +147,8 @@ def _handle(request, route: routing.Route, name: str, consumer):
 
 def _with(response, headers: dict[str, str]):
     for name, value in headers.items():
+        if name == "Link" and response.has_header("Link"):
+            value = f"{response['Link']}, {value}"  # keep the upstream's own relations
         response[name] = value
     return response
 

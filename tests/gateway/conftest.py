@@ -16,6 +16,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
 import contracts.lifecycle
+from contracts.lifecycle import DEFAULT_PATH as DEFAULT_LIFECYCLE
 from gateway import auth, breaker, proxy, usage, views
 
 UPSTREAM = "http://faq.internal"
@@ -36,9 +37,16 @@ def clear_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_gateway(settings):
-    settings.GATEWAY_UPSTREAMS = {"faq": UPSTREAM}
+    # The defaults, whatever the environment running the tests says.
     settings.GATEWAY_SECRET = ""
     settings.GATEWAY_VALIDATE = []
+    settings.GATEWAY_RETRIES = 2
+    settings.GATEWAY_BREAKER_FAILURES = 3
+    settings.GATEWAY_BREAKER_RESET_SECONDS = 10
+    settings.GATEWAY_RATE_LIMIT_PER_MINUTE = 600
+    settings.GATEWAY_RATE_LIMITER = "gateway.ratelimit.CacheRateLimiter"
+    settings.GATEWAY_LIFECYCLE_FILE = str(DEFAULT_LIFECYCLE)
+    settings.GATEWAY_CACHE_MAX_BODY_BYTES = 256 * 1024
     breaker.reset_all()
     proxy._sessions.clear()
     views._rate_limiter = None
@@ -56,7 +64,13 @@ def _clean_gateway(settings):
 
 
 @pytest.fixture
-def upstream():
+def routed(settings):
+    """The gateway routes the FAQ service to UPSTREAM."""
+    settings.GATEWAY_UPSTREAMS = {"faq": UPSTREAM}
+
+
+@pytest.fixture
+def upstream(routed):
     """The FAQ service behind the gateway, as ``responses`` plays it; ``.calls`` is what reached
     it. A call to anything not registered also lands in ``.calls`` (and fails)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -140,11 +154,13 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(key):
-    """The gateway, called with alice's key unless a test passes ``key=``."""
+def gateway(key, upstream):
+    """The gateway, called with alice's key unless a test passes ``key=``. Nothing it forwards
+    leaves the process: ``upstream`` answers, or refuses what it does not know."""
     return Gateway(key)
 
 
 @pytest.fixture
-def anonymous(db):
+def anonymous(db, upstream):
+    """The gateway, called without a key."""
     return Gateway(None)

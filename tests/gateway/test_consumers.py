@@ -119,9 +119,16 @@ class TestCommand:
     def test_create_takes_a_rate_limit_and_platform_flag(self):
         run("create", "ops", "--owner", "P", "--contact", "p@example.com")
         run(
-            "create", "tools", "--owner", "P", "--contact", "p@example.com",
-            "--platform", "--rate-limit", "50",
-        )  # fmt: skip
+            "create",
+            "tools",
+            "--owner",
+            "P",
+            "--contact",
+            "p@example.com",
+            "--platform",
+            "--rate-limit",
+            "50",
+        )
 
         tools = Consumer.objects.get(name="tools")
         assert (tools.is_platform, tools.rate_limit_per_minute) == (True, 50)
@@ -147,17 +154,18 @@ class TestCommand:
 
         assert not Consumer.objects.exists()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: a negative --rate-limit hits the database's CHECK constraint after the "
-        "consumer row was saved: IntegrityError, and a consumer whose key was never shown",
-    )
     def test_a_negative_rate_limit_is_refused_without_creating_the_consumer(self):
         with pytest.raises(CommandError):
             run(
-                "create", "bob", "--owner", "X", "--contact", "x@example.com",
-                "--rate-limit", "-5",
-            )  # fmt: skip
+                "create",
+                "bob",
+                "--owner",
+                "X",
+                "--contact",
+                "x@example.com",
+                "--rate-limit",
+                "-5",
+            )
 
         assert not Consumer.objects.filter(name="bob").exists()
 

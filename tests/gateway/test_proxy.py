@@ -173,9 +173,13 @@ class TestSignature:
             self.SECRET, signature, method=method, path=path, consumer=consumer, max_age=300
         )
         assert not verify(
-            "another-secret", signature, method="GET", path="/v2/faqs/17", consumer="alice",
+            "another-secret",
+            signature,
+            method="GET",
+            path="/v2/faqs/17",
+            consumer="alice",
             max_age=300,
-        )  # fmt: skip
+        )
 
 
 class TestResponses:
@@ -274,6 +278,29 @@ def test_body_method_and_content_type_are_forwarded(gateway, upstream, method):
     assert call.request.headers["Content-Length"] == str(len(payload))
 
 
+@pytest.mark.parametrize(
+    ("content_type", "payload"),
+    [
+        ("application/x-www-form-urlencoded", b"question=Why%3F&tags=a&tags=b"),
+        (
+            "multipart/form-data; boundary=XyZ",
+            b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n\x00\xff\x10\r\n--XyZ--\r\n",
+        ),
+        ("application/octet-stream", bytes(range(256))),
+    ],
+)
+def test_non_json_bodies_travel_byte_for_byte(gateway, upstream, content_type, payload):
+    # Nothing on the way may parse (and so consume or re-encode) the body.
+    upstream.post(f"{UPSTREAM}/v2/faqs", status=201)
+
+    gateway.post("/faq/v2/faqs", payload, content_type=content_type)
+
+    [call] = upstream.calls
+    assert call.request.body == payload
+    assert call.request.headers["Content-Type"] == content_type
+
+
 def test_a_call_without_a_body_sends_none(gateway, upstream):
     upstream.delete(ENTRY, status=204)
 
@@ -287,23 +314,27 @@ class TestUpstreamFailures:
     @pytest.mark.parametrize(
         ("error", "status", "detail"),
         [
-            (requests.ConnectionError("Connection refused"), 502, "faq refused the connection."),
-            (requests.ConnectionError("Connection reset by peer"), 502, "faq dropped the connection."),
-            (requests.ReadTimeout("read timed out"), 504, "faq did not answer in time."),
-            (requests.ConnectTimeout("connect timed out"), 504, "faq did not accept the connection in time."),
+            (requests.ConnectionError("Connection refused"), 502, "refused the connection."),
+            (requests.ConnectionError("Connection reset by peer"), 502, "dropped the connection."),
+            (requests.ReadTimeout("read timed out"), 504, "did not answer in time."),
+            (requests.ConnectTimeout("timed out"), 504, "did not accept the connection in time."),
         ],
-    )  # fmt: skip
-    def test_failures_become_gateway_problems(self, gateway, upstream, settings, error, status, detail):
+    )
+    def test_failures_become_gateway_problems(
+        self, gateway, upstream, settings, error, status, detail
+    ):
         settings.GATEWAY_RETRIES = 0
         upstream.get(ENTRY, body=error)
 
         response = gateway.get("/faq/v2/faqs/17")
 
         body = assert_problem(response, status)
-        assert body["detail"] == detail
+        assert body["detail"] == f"faq {detail}"
         assert "Traceback" not in body["detail"]
 
-    def test_idempotent_calls_are_retried_after_connection_errors(self, gateway, upstream, settings):
+    def test_idempotent_calls_are_retried_after_connection_errors(
+        self, gateway, upstream, settings
+    ):
         for _ in range(settings.GATEWAY_RETRIES):
             upstream.get(ENTRY, body=requests.ConnectionError("Connection reset by peer"))
         upstream.get(ENTRY, json={"id": 17})

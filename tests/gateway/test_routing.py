@@ -122,7 +122,13 @@ def test_paths_that_could_leave_their_prefix_are_not_routed(gateway, upstream, p
 
 @pytest.mark.parametrize(
     "path",
-    ["/faq/v2/../v1/faqs", "/faq/v2/./faqs", "/faq/v2/%2e%2e/v1/faqs", "/faq/v2/a%5cb", "/faq/v2/a%00"],
+    [
+        "/faq/v2/../v1/faqs",
+        "/faq/v2/./faqs",
+        "/faq/v2/%2e%2e/v1/faqs",
+        "/faq/v2/a%5cb",
+        "/faq/v2/a%00",
+    ],
 )
 def test_decoded_escapes_are_caught_even_without_the_raw_path(gateway, upstream, path):
     # Servers other than gunicorn (runserver, the test client) give no RAW_URI.
@@ -145,6 +151,7 @@ def test_an_encoded_query_separator_in_the_path_stays_in_the_path(gateway, upstr
     assert upstream.calls[0].request.url == f"{UPSTREAM}/v2/faqs/a%3Fb=1"
 
 
+@pytest.mark.usefixtures("routed")
 class TestOperations:
     """The operation a call is counted under: the contract's template, not the raw path."""
 
@@ -154,7 +161,14 @@ class TestOperations:
             ("v1", "GET", "/faqs/17", "/v1/faqs/{entry_id}", "faq_retrieve", {"entry_id": "17"}),
             ("v1", "GET", "/faqs", "/v1/faqs", "faq_list", {}),
             ("v1", "POST", "/faqs", "/v1/faqs", "faq_create", {}),
-            ("v1", "PUT", "/faqs/17/answer", "/v1/faqs/{entry_id}/answer", "faq_answer", {"entry_id": "17"}),
+            (
+                "v1",
+                "PUT",
+                "/faqs/17/answer",
+                "/v1/faqs/{entry_id}/answer",
+                "faq_answer",
+                {"entry_id": "17"},
+            ),
             ("v2", "PATCH", "/faqs/9", "/v2/faqs/{entry_id}", "faq_update", {"entry_id": "9"}),
             ("v2", "DELETE", "/faqs/9", "/v2/faqs/{entry_id}", "faq_delete", {"entry_id": "9"}),
             ("v2", "HEAD", "/faqs/9", "/v2/faqs/{entry_id}", "faq_retrieve", {"entry_id": "9"}),

@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.db.models import Sum
 
 from gateway import usage
-from gateway.models import LATENCY_BUCKETS_MS, UsageRollup
+from gateway.models import LATENCY_BUCKETS_MS, UsageDaily, UsageRollup
 from gateway.usage import DatabaseUsageStore, UsageRecorder, UsageStore
 from tests.gateway.conftest import UPSTREAM
 
@@ -183,9 +183,14 @@ def test_a_database_store_that_fails_midway_writes_nothing(recorder, monkeypatch
     # One transaction per batch: a retry after a failure cannot count the first rows twice.
     for operation in ("/v2/faqs", "/v2/faqs/{entry_id}"):
         recorder.record(
-            service="faq", version="v2", operation=operation, method="GET",
-            consumer="c", status=200, latency_ms=1,
-        )  # fmt: skip
+            service="faq",
+            version="v2",
+            operation=operation,
+            method="GET",
+            consumer="c",
+            status=200,
+            latency_ms=1,
+        )
     original = UsageRollup.save
     saves = []
 
@@ -230,9 +235,15 @@ def test_concurrent_flushes_of_the_same_key_add_up_exactly():
             for operation in operations:
                 for _ in range(per_recorder):
                     recorder.record(
-                        service="faq", version="v2", operation=operation, method="GET",
-                        consumer="c", status=200, latency_ms=2, when=when,
-                    )  # fmt: skip
+                        service="faq",
+                        version="v2",
+                        operation=operation,
+                        method="GET",
+                        consumer="c",
+                        status=200,
+                        latency_ms=2,
+                        when=when,
+                    )
         start = threading.Barrier(len(recorders))
         written, errors = [], []
 
@@ -258,3 +269,5 @@ def test_concurrent_flushes_of_the_same_key_add_up_exactly():
     assert [row.operation for row in rows] == operations
     assert [row.count for row in rows] == [expected] * len(operations)
     assert [sum(row.latency_buckets) for row in rows] == [expected] * len(operations)
+    daily = UsageDaily.objects.order_by("operation")
+    assert [(row.operation, row.count) for row in daily] == [(op, expected) for op in operations]

@@ -1,10 +1,18 @@
 """``manage.py consumers create|list|revoke|rotate``: who may call through the gateway."""
 
+import argparse
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from gateway import auth
 from gateway.models import Consumer
+
+
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
+    return int(raw)
 
 
 class Command(BaseCommand):
@@ -19,7 +27,9 @@ class Command(BaseCommand):
         create.add_argument(
             "--platform", action="store_true", help="May read usage data (/__usage__/)."
         )
-        create.add_argument("--rate-limit", type=int, help="Calls per minute (default: global).")
+        create.add_argument(
+            "--rate-limit", type=_positive, help="Calls per minute (default: the gateway's)."
+        )
         actions.add_parser("list", help="List consumers (keys are never shown).")
         revoke = actions.add_parser("revoke", help="Revoke a consumer's key for good.")
         revoke.add_argument("name")
@@ -38,13 +48,11 @@ class Command(BaseCommand):
                 owner=options["owner"],
                 contact=options["contact"],
                 platform=options["platform"],
+                rate_limit_per_minute=options["rate_limit"],
             )
         except ValidationError as exc:
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             raise CommandError(problems) from exc
-        if options["rate_limit"] is not None:
-            consumer.rate_limit_per_minute = options["rate_limit"]
-            consumer.save(update_fields=["rate_limit_per_minute"])
         self.stdout.write(
             f"Created consumer {consumer.name} (owner {consumer.owner}, {consumer.contact})."
         )
