@@ -28,8 +28,12 @@ def _version_key(version: str) -> int:
     return int(version.lstrip("v"))
 
 
+@functools.cache
 def published(root: Path = CONTRACTS_DIR) -> dict[str, list[str]]:
-    """Every service with committed contracts, and its versions in order (``v1``, ``v2``, …)."""
+    """Every service with committed contracts, and its versions in order (``v1``, ``v2``, …).
+
+    Cached: the gateway asks on every call, and the files change only with a deploy.
+    Treat the result as read-only."""
     result = {}
     for directory in sorted(p for p in root.iterdir() if p.is_dir()):
         versions = [f.stem for f in directory.iterdir() if _VERSION_FILE.match(f.name)]
