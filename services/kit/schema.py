@@ -1,7 +1,7 @@
 """OpenAPI pieces every service's contract shares: the problem document and its responses."""
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from services.kit import problems
@@ -101,8 +101,10 @@ _DESCRIPTIONS = {
     404: "No such resource.",
     405: "The method is not allowed here; `Allow` lists the ones that are.",
     406: "The response cannot be rendered in any type that `Accept` allows.",
+    409: "A request with the same Idempotency-Key is still being handled; retry shortly.",
     413: "The body is larger than the service accepts.",
     415: "The body is not `application/json`.",
+    422: "The Idempotency-Key was already used for a different request.",
     500: "The server failed; the request id identifies it in the logs.",
 }
 
@@ -139,3 +141,20 @@ class AutoSchema(openapi.AutoSchema):
             success = {code: s for code, s in serializer.items() if str(code).startswith("2")}
             serializer = success or serializer
         return super()._is_list_view(serializer)
+
+
+def idempotency_key(required: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(
+        "Idempotency-Key",
+        str,
+        OpenApiParameter.HEADER,
+        required=required,
+        description=(
+            "A fresh unique value (a UUID) per intended operation. Retrying with the same key "
+            "and body replays the first response instead of doing the work again; the same key "
+            "with another body is a 422, and while the first is in flight a 409. Kept 24 hours."
+        ),
+    )
+
+
+IDEMPOTENCY_ERRORS = (409, 422)

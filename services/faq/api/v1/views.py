@@ -8,8 +8,15 @@ from services.faq.api.v1.filters import EntryFilter
 from services.faq.api.v1.serializers import AnswerSerializer, EntryCreateSerializer, EntrySerializer
 from services.faq.models import Source
 from services.kit.http import created
+from services.kit.idempotency import idempotent
 from services.kit.pagination import PageNumberPagination
-from services.kit.schema import BODY_ERRORS, COMMON_ERRORS, problem_responses
+from services.kit.schema import (
+    BODY_ERRORS,
+    COMMON_ERRORS,
+    IDEMPOTENCY_ERRORS,
+    idempotency_key,
+    problem_responses,
+)
 from services.kit.views_api import CollectionApi
 
 TAGS = ["faq"]
@@ -52,7 +59,11 @@ class EntryCollectionApi(CollectionApi):
         summary="Create a FAQ entry",
         tags=TAGS,
         request=EntryCreateSerializer,
-        responses={201: EntrySerializer, **problem_responses(*BODY_ERRORS, *COMMON_ERRORS)},
+        parameters=[idempotency_key()],
+        responses={
+            201: EntrySerializer,
+            **problem_responses(*BODY_ERRORS, *IDEMPOTENCY_ERRORS, *COMMON_ERRORS),
+        },
         examples=[
             OpenApiExample(
                 "From a ticket",
@@ -62,6 +73,7 @@ class EntryCollectionApi(CollectionApi):
             OpenApiExample("Created", response_only=True, status_codes=[201], value=ENTRY_EXAMPLE),
         ],
     )
+    @idempotent()
     def post(self, request):
         serializer = EntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

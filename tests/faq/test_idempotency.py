@@ -1,0 +1,157 @@
+"""Idempotency-Key on FAQ creates: what a retrying client (the tickets service) relies on."""
+
+import datetime as dt
+import threading
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from services.faq.models import Entry
+from services.kit.idempotency import _fingerprint
+from services.kit.models import IdempotencyRecord
+from tests.helpers import assert_problem
+
+BODY = {"question": "Promoted?", "source": {"kind": "ticket", "ref": "17"}}
+
+
+def create(api, body=BODY, key="ticket-17-promotion", version="v2"):
+    return api.post(f"/{version}/faqs", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.mark.django_db
+def test_a_retry_with_the_same_key_replays_the_first_response(api, conforms):
+    first = conforms("v2", create(api))
+    again = conforms("v2", create(api))
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Location"] == first["Location"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Entry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_is_refused(api, conforms):
+    create(api)
+
+    response = conforms("v2", create(api, body={**BODY, "question": "Something else?"}))
+
+    body = assert_problem(response, 422)
+    assert "different request" in body["detail"]
+    assert Entry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_still_in_flight_is_a_409(api, conforms):
+    request = SimpleNamespace(
+        method="POST",
+        path="/v2/faqs",
+        body=b'{"question":"Promoted?","source":{"kind":"ticket","ref":"17"}}',
+    )
+    IdempotencyRecord.objects.create(
+        scope="-", key="busy", method="POST", path="/v2/faqs", fingerprint=_fingerprint(request)
+    )
+
+    response = api.generic(
+        "POST",
+        "/v2/faqs",
+        request.body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="busy",
+    )
+
+    assert_problem(conforms("v2", response), 409)
+    assert Entry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_abandoned_claim_is_taken_over(api):
+    request = SimpleNamespace(
+        method="POST",
+        path="/v2/faqs",
+        body=b'{"question":"Promoted?","source":{"kind":"ticket","ref":"17"}}',
+    )
+    record = IdempotencyRecord.objects.create(
+        scope="-", key="dead", method="POST", path="/v2/faqs", fingerprint=_fingerprint(request)
+    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+
+    response = api.generic(
+        "POST",
+        "/v2/faqs",
+        request.body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="dead",
+    )
+
+    assert response.status_code == 201
+    assert Entry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_request_releases_its_key(api):
+    bad = create(api, body={"question": ""})
+    good = create(api)
+
+    assert bad.status_code == 400
+    assert good.status_code == 201
+    assert IdempotencyRecord.objects.get().completed_at is not None
+
+
+@pytest.mark.django_db
+def test_keys_are_scoped_per_consumer(api):
+    create(api)
+    other = api.post(
+        "/v2/faqs",
+        BODY,
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="ticket-17-promotion",
+        HTTP_X_SWITCHYARD_CONSUMER="someone-else",
+    )
+
+    assert other.status_code == 201
+    assert Entry.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "x" * 256, "has space", "ünï"])
+def test_an_unusable_key_is_a_400(api, key):
+    assert_problem(create(api, key=key), 400)
+    assert Entry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_without_a_key_creates_are_not_deduplicated(api):
+    api.post("/v1/faqs", {"question": "Q?", "source": "s"}, format="json")
+    api.post("/v1/faqs", {"question": "Q?", "source": "s"}, format="json")
+
+    assert Entry.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_create_exactly_one_entry():
+    from rest_framework.test import APIClient
+
+    results = []
+    barrier = threading.Barrier(12)
+
+    def send():
+        barrier.wait()
+        results.append(create(APIClient(), key="race"))
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Entry.objects.count() == 1
+    done = [r for r in results if r.status_code != 409]
+    assert {r.status_code for r in done} == {201}
+    assert len({r.content for r in done}) == 1
