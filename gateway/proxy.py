@@ -75,6 +75,7 @@ def session_for(upstream: str) -> requests.Session:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # never a proxy from the environment: only the upstream
+            session.headers.clear()  # forward the caller's headers, not requests' defaults
             adapter = HTTPAdapter(
                 pool_connections=1, pool_maxsize=settings.GATEWAY_POOL_SIZE, max_retries=0
             )

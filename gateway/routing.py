@@ -86,7 +86,8 @@ def resolve(service: str, version: str, rest: str, raw_path: str, method: str) -
         raise NotRoutable(f"{service} has no version {version!r} (published: {known}).")
     if _ENCODED_TRICKS.search(raw_path) or "\\" in rest or "\x00" in rest:
         raise NotRoutable("The path contains encoded separators or dots.")
-    segments = rest.split("/")
+    # "..;x" is ".." to servers that strip path parameters (Tomcat, Spring): refuse it too.
+    segments = [segment.split(";")[0] for segment in rest.split("/")]
     if any(segment in {".", ".."} for segment in segments):
         raise NotRoutable("The path may not contain '.' or '..' segments.")
     path = f"/{version}{rest}"

@@ -50,6 +50,7 @@ STATIC_URL = "/__static__/"
 STATIC_ROOT = VAR_DIR / "static"
 # Served straight from the apps' static folders (no collectstatic step to forget), offline.
 WHITENOISE_USE_FINDERS = True
+CSRF_FAILURE_VIEW = "services.kit.views.csrf_failure"
 LOGIN_URL = "/__login__/"
 LOGIN_REDIRECT_URL = "/__dashboard__/"
 # A deprecated version is safe to sunset when nobody called it for this many days.

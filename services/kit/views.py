@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_exempt
 
 from services.kit import problems
 
@@ -33,6 +34,7 @@ def _cache() -> None:
         raise RuntimeError("cache did not return what was written")
 
 
+@csrf_exempt
 def health(request):
     """Readiness in the health-check draft's shape: 200 when every dependency passes, else 503."""
     if request.method not in ("GET", "HEAD"):
@@ -57,6 +59,7 @@ def health(request):
     return response
 
 
+@csrf_exempt
 def not_found(request, exception=None, **kwargs):
     return problems.problem_response(
         404, detail=f"No resource at {request.path}. See the service's contract for its paths."
@@ -69,6 +72,12 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return problems.problem_response(403)
+
+
+def csrf_failure(request, reason=""):
+    return problems.problem_response(
+        403, detail="The form's CSRF token is missing or wrong; reload the page and try again."
+    )
 
 
 def server_error(request):
