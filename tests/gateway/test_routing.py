@@ -62,7 +62,7 @@ def test_only_configured_services_are_routed(gateway, upstream, settings):
     assert len(upstream.calls) == 0
 
 
-@pytest.mark.parametrize("path", ["/tickets/v1/tickets", "/metricsx/v1/", "/admin/v1/login"])
+@pytest.mark.parametrize("path", ["/search/v1/items", "/metricsx/v1/", "/admin/v1/login"])
 def test_an_unknown_service_is_a_404_problem_without_an_outbound_call(gateway, upstream, path):
     response = gateway.get(path)
 
@@ -72,9 +72,9 @@ def test_an_unknown_service_is_a_404_problem_without_an_outbound_call(gateway, u
 
 def test_a_configured_service_without_a_contract_is_not_routed(gateway, upstream, settings):
     # An upstream alone is not enough: only versions with a published contract exist.
-    settings.GATEWAY_UPSTREAMS = {"faq": UPSTREAM, "tickets": "http://tickets.internal"}
+    settings.GATEWAY_UPSTREAMS = {"faq": UPSTREAM, "search": "http://search.internal"}
 
-    response = gateway.get("/tickets/v1/tickets")
+    response = gateway.get("/search/v1/items")
 
     assert_problem(response, 404)
     assert len(upstream.calls) == 0
