@@ -9,6 +9,7 @@ import sys
 
 SETTINGS_MODULES = {
     "faq": "services.faq.settings",
+    "tickets": "services.tickets.settings",
     "gateway": "gateway.settings",
 }
 

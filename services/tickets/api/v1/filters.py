@@ -1,0 +1,6 @@
+from services.tickets.filters import BaseTicketFilter
+
+
+class TicketFilter(BaseTicketFilter):
+    class Meta(BaseTicketFilter.Meta):
+        pass

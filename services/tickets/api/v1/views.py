@@ -1,0 +1,261 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from services.kit.http import created
+from services.kit.idempotency import idempotent
+from services.kit.pagination import PageNumberPagination
+from services.kit.schema import (
+    BODY_ERRORS,
+    COMMON_ERRORS,
+    IDEMPOTENCY_ERRORS,
+    idempotency_key,
+)
+from services.kit.views_api import CollectionApi
+from services.tickets import selectors, services
+from services.tickets.api.problems import conflicts, ticket_problems
+from services.tickets.api.v1.filters import TicketFilter
+from services.tickets.api.v1.serializers import (
+    CommentCreateSerializer,
+    CommentSerializer,
+    ResolveSerializer,
+    StatusSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+)
+from services.tickets.models import Comment
+
+TAGS = ["tickets"]
+TICKET_EXAMPLE = {
+    "id": 17,
+    "subject": "My card was declined",
+    "body": "The renewal of order ord_1042 failed although the card is valid.",
+    "requester": "ada@example.com",
+    "status": "open",
+    "order_ref": "ord_1042",
+    "answer": "",
+    "promotion": None,
+    "created_at": "2026-11-02T09:30:00Z",
+    "updated_at": "2026-11-02T09:30:00Z",
+    "resolved_at": None,
+}
+RESOLVED_EXAMPLE = {
+    **TICKET_EXAMPLE,
+    "status": "resolved",
+    "answer": "Your bank blocked the payment; it goes through once they allow it.",
+    "promotion": {
+        "status": "done",
+        "faq_version": "v1",
+        "faq_entry_id": 41,
+        "attempts": 1,
+        "last_error": None,
+        "created_at": "2026-11-02T10:05:12Z",
+        "delivered_at": "2026-11-02T10:05:12Z",
+    },
+    "updated_at": "2026-11-02T10:05:12Z",
+    "resolved_at": "2026-11-02T10:05:12Z",
+}
+COMMENT_EXAMPLE = {
+    "id": 5,
+    "author": "agent.grace@example.com",
+    "body": "Could you tell us the last four digits of the card?",
+    "created_at": "2026-11-02T09:41:00Z",
+}
+TRANSITION_CONFLICT = "The ticket's status does not allow this change (closed is final)."
+
+
+class TicketCollectionApi(CollectionApi):
+    pagination_class = PageNumberPagination
+    filterset_class = TicketFilter
+
+    def get_queryset(self):
+        return selectors.ticket_list()
+
+    @extend_schema(
+        operation_id="ticket_list",
+        summary="List tickets, oldest first",
+        tags=TAGS,
+        # 404: a page number past the last page.
+        responses={200: TicketSerializer(many=True), **ticket_problems(404, *COMMON_ERRORS)},
+        examples=[OpenApiExample("A page", response_only=True, value=TICKET_EXAMPLE)],
+    )
+    def get(self, request):
+        return self.list_response(TicketSerializer)
+
+    @extend_schema(
+        operation_id="ticket_create",
+        summary="Open a ticket",
+        description="Send an `Idempotency-Key` (billing: one per declined payment) and a retry "
+        "can never open a second ticket.",
+        tags=TAGS,
+        request=TicketCreateSerializer,
+        parameters=[idempotency_key()],
+        responses={
+            201: TicketSerializer,
+            **ticket_problems(*BODY_ERRORS, *IDEMPOTENCY_ERRORS, *COMMON_ERRORS),
+        },
+        examples=[
+            OpenApiExample(
+                "About an order",
+                request_only=True,
+                value={
+                    "subject": "My card was declined",
+                    "body": "The renewal of order ord_1042 failed although the card is valid.",
+                    "requester": "ada@example.com",
+                    "order_ref": "ord_1042",
+                },
+            ),
+            OpenApiExample("Opened", response_only=True, status_codes=[201], value=TICKET_EXAMPLE),
+        ],
+    )
+    @idempotent()
+    def post(self, request):
+        serializer = TicketCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        ticket = services.ticket_create(
+            subject=data["subject"],
+            body=data["body"],
+            requester_email=data["requester"],
+            order_ref=data["order_ref"] or "",
+        )
+        ticket = selectors.ticket_get(ticket_id=ticket.pk)
+        return created(
+            request,
+            TicketSerializer(ticket).data,
+            view_name="tickets-v1:ticket-detail",
+            ticket_id=ticket.pk,
+        )
+
+
+class TicketDetailApi(APIView):
+    @extend_schema(
+        operation_id="ticket_retrieve",
+        summary="Get a ticket",
+        tags=TAGS,
+        responses={200: TicketSerializer, **ticket_problems(404, *COMMON_ERRORS)},
+        examples=[OpenApiExample("A ticket", response_only=True, value=TICKET_EXAMPLE)],
+    )
+    def get(self, request, ticket_id: int):
+        return Response(TicketSerializer(selectors.ticket_get(ticket_id=ticket_id)).data)
+
+
+class CommentCollectionApi(CollectionApi):
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular, generating the contract
+            return Comment.objects.none()
+        return selectors.comment_list(ticket_id=self.kwargs["ticket_id"])
+
+    @extend_schema(
+        operation_id="ticket_comment_list",
+        summary="List a ticket's comments, oldest first",
+        tags=TAGS,
+        # 404: no such ticket, or a page number past the last page.
+        responses={200: CommentSerializer(many=True), **ticket_problems(404, *COMMON_ERRORS)},
+        examples=[OpenApiExample("A page", response_only=True, value=COMMENT_EXAMPLE)],
+    )
+    def get(self, request, ticket_id: int):
+        return self.list_response(CommentSerializer)
+
+    @extend_schema(
+        operation_id="ticket_comment_create",
+        summary="Comment on a ticket",
+        tags=TAGS,
+        request=CommentCreateSerializer,
+        responses={
+            201: CommentSerializer,
+            **ticket_problems(
+                *BODY_ERRORS,
+                404,
+                *COMMON_ERRORS,
+                conflict="The ticket is closed and takes no more comments.",
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "A question back",
+                request_only=True,
+                value={"author": COMMENT_EXAMPLE["author"], "body": COMMENT_EXAMPLE["body"]},
+            ),
+            OpenApiExample(
+                "Commented", response_only=True, status_codes=[201], value=COMMENT_EXAMPLE
+            ),
+        ],
+    )
+    def post(self, request, ticket_id: int):
+        serializer = CommentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts():
+            comment = services.comment_create(ticket_id=ticket_id, **serializer.validated_data)
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class TicketStatusApi(APIView):
+    @extend_schema(
+        operation_id="ticket_status",
+        summary="Change a ticket's status",
+        tags=TAGS,
+        request=StatusSerializer,
+        responses={
+            200: TicketSerializer,
+            **ticket_problems(*BODY_ERRORS, 404, *COMMON_ERRORS, conflict=TRANSITION_CONFLICT),
+        },
+        examples=[
+            OpenApiExample(
+                "Wait for the requester", request_only=True, value={"status": "pending"}
+            ),
+            OpenApiExample(
+                "Changed", response_only=True, value={**TICKET_EXAMPLE, "status": "pending"}
+            ),
+        ],
+    )
+    def post(self, request, ticket_id: int):
+        serializer = StatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts():
+            services.ticket_transition(
+                ticket_id=ticket_id, status=serializer.validated_data["status"]
+            )
+        return Response(TicketSerializer(selectors.ticket_get(ticket_id=ticket_id)).data)
+
+
+class TicketResolveApi(APIView):
+    @extend_schema(
+        operation_id="ticket_resolve",
+        summary="Resolve a ticket with an answer, and promote it to the FAQ",
+        description="With `promote`, the subject and the answer become a FAQ entry. The ticket "
+        "is resolved whether or not the FAQ is reachable: `promotion.status` stays `pending` "
+        "and the promotion is retried until the FAQ takes it (exactly once).",
+        tags=TAGS,
+        request=ResolveSerializer,
+        responses={
+            200: TicketSerializer,
+            **ticket_problems(
+                *BODY_ERRORS,
+                404,
+                *COMMON_ERRORS,
+                conflict="The ticket cannot be resolved in its status (it is resolved or "
+                "closed), or it was promoted to the FAQ already.",
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Resolve and promote",
+                request_only=True,
+                value={"answer": RESOLVED_EXAMPLE["answer"], "promote": True},
+            ),
+            OpenApiExample("Resolved", response_only=True, value=RESOLVED_EXAMPLE),
+        ],
+    )
+    def post(self, request, ticket_id: int):
+        serializer = ResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        promote = services.PromotionRequest(faq_version="v1") if data["promote"] else None
+        with conflicts():
+            services.ticket_resolve(ticket_id=ticket_id, answer=data["answer"], promote=promote)
+        # Read after the commit: the promotion has had its first attempt by now.
+        return Response(TicketSerializer(selectors.ticket_get(ticket_id=ticket_id)).data)
