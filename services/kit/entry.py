@@ -10,6 +10,7 @@ import sys
 SETTINGS_MODULES = {
     "faq": "services.faq.settings",
     "tickets": "services.tickets.settings",
+    "billing": "services.billing.settings",
     "gateway": "gateway.settings",
 }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import re
 
 from django.conf import settings
@@ -35,7 +36,9 @@ STALE_CLAIM = dt.timedelta(seconds=60)
 
 
 def _fingerprint(request) -> str:
-    digest = hashlib.sha256()
+    # Keyed: bodies may carry secrets (a card number), and a plain hash of a guessable layout
+    # could be brute-forced from the stored value.
+    digest = hmac.new(settings.SECRET_KEY.encode(), digestmod=hashlib.sha256)
     for part in (request.method.encode(), request.path.encode(), request.body or b""):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()

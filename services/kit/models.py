@@ -11,7 +11,7 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    fingerprint = models.CharField(max_length=64, help_text="HMAC-SHA256 of method, path and body.")
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True, default="")
     body = models.BinaryField(null=True, blank=True)

@@ -166,6 +166,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/v[0-9]+",
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "CONTACT": {"name": "Switchyard platform team"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "services.kit.schema.nullable_objects",
+    ],
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 999999999999999999}
     },

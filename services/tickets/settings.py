@@ -17,10 +17,6 @@ SPECTACULAR_SETTINGS = {
         "payment): comments, an open → pending → resolved / closed workflow, and answers "
         "promoted to the FAQ. Owned by the Support team."
     ),
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "services.tickets.api.schema.nullable_objects",
-    ],
     # Two `status` fields with different choices: name their enums instead of hashing them.
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "services.tickets.models.Ticket.Status",
