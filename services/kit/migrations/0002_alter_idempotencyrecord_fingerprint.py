@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kit', '0001_initial'),
+        ("kit", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='idempotencyrecord',
-            name='fingerprint',
-            field=models.CharField(help_text='HMAC-SHA256 of method, path and body.', max_length=64),
+            model_name="idempotencyrecord",
+            name="fingerprint",
+            field=models.CharField(
+                help_text="HMAC-SHA256 of method, path and body.", max_length=64
+            ),
         ),
     ]
