@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from contracts.validation import Contract
 from services.billing import processors, services
+from tests.helpers import conformance, published_contracts
 
 VISA = "4242424242424242"
 MASTERCARD = "5555555555554444"
@@ -101,27 +101,13 @@ def make_order(db):
 @pytest.fixture(scope="session")
 def contracts():
     """The committed billing contracts, by version."""
-    return {version: Contract.published("billing", version) for version in ("v1", "v2")}
+    return published_contracts("billing")
 
 
 @pytest.fixture
 def conforms(contracts):
     """Assert that a test-client response is what the committed contract promises."""
-
-    def check(version: str, response, method: str | None = None, path: str | None = None):
-        request = response.wsgi_request
-        errors = contracts[version].response_errors(
-            method or request.method,
-            path or request.path,
-            status=response.status_code,
-            body=response.content,
-            content_type=response.headers.get("Content-Type", "").split(";")[0],
-            headers=dict(response.headers),
-        )
-        assert errors == [], errors
-        return response
-
-    return check
+    return conformance(contracts)
 
 
 def concurrently(actions, *, workers: int = 25) -> list[tuple[object, BaseException | None]]:

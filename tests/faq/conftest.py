@@ -1,9 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from contracts.validation import Contract
 from services.faq import services
 from services.faq.models import Source
+from tests.helpers import conformance, published_contracts
 
 
 @pytest.fixture
@@ -28,25 +28,11 @@ def make_entry(db):
 
 @pytest.fixture(scope="session")
 def contracts():
-    """The committed FAQ contracts, by version."""
-    return {version: Contract.published("faq", version) for version in ("v1", "v2")}
+    """The committed faq contracts, by version."""
+    return published_contracts("faq")
 
 
 @pytest.fixture
 def conforms(contracts):
     """Assert that a test-client response is what the committed contract promises."""
-
-    def check(version: str, response, method: str | None = None, path: str | None = None):
-        request = response.wsgi_request
-        errors = contracts[version].response_errors(
-            method or request.method,
-            path or request.path,
-            status=response.status_code,
-            body=response.content,
-            content_type=response.headers.get("Content-Type", "").split(";")[0],
-            headers=dict(response.headers),
-        )
-        assert errors == [], errors
-        return response
-
-    return check
+    return conformance(contracts)

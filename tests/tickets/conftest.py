@@ -6,6 +6,7 @@ from contracts.validation import Contract
 from services.kit import client
 from services.tickets import services
 from services.tickets.models import FaqPromotion
+from tests.helpers import conformance, published_contracts
 from tests.tickets.fakes import FAQ_API, FAQ_KEY
 
 
@@ -46,27 +47,13 @@ def make_ticket(db):
 @pytest.fixture(scope="session")
 def contracts():
     """The committed tickets contracts, by version."""
-    return {version: Contract.published("tickets", version) for version in ("v1", "v2")}
+    return published_contracts("tickets")
 
 
 @pytest.fixture
 def conforms(contracts):
     """Assert that a test-client response is what the committed contract promises."""
-
-    def check(version: str, response, method: str | None = None, path: str | None = None):
-        request = response.wsgi_request
-        errors = contracts[version].response_errors(
-            method or request.method,
-            path or request.path,
-            status=response.status_code,
-            body=response.content,
-            content_type=response.headers.get("Content-Type", "").split(";")[0],
-            headers=dict(response.headers),
-        )
-        assert errors == [], errors
-        return response
-
-    return check
+    return conformance(contracts)
 
 
 @pytest.fixture(scope="session")
