@@ -106,6 +106,9 @@ GATEWAY_SIGNATURE_MAX_AGE = env_int("GATEWAY_SIGNATURE_MAX_AGE", 300)
 # guarantees that X-Forwarded-Host can only come from the gateway.
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", bool(GATEWAY_SECRET))
 
+# Idempotency-Keys are kept at least this long (manage.py idempotency_purge removes older ones).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
+
 APPEND_SLASH = False
 USE_TZ = True
 TIME_ZONE = "UTC"
