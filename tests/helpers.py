@@ -1,6 +1,7 @@
 """Assertions shared by every suite; works on Django test responses and ``requests`` responses."""
 
 import json
+from contextlib import contextmanager
 
 PROBLEM = "application/problem+json"
 
@@ -49,5 +50,68 @@ def conformance(published: dict):
         )
         assert errors == [], errors
         return response
+
+    return check
+
+
+# --- bad input: what every service's test_bad_input.py shares ----------------------------------
+
+JSON = "application/json"
+MAX_DB_INT = 2**63 - 1
+ABSENT_ID = 999_999_999_999  # routable, and no test creates anywhere near this many rows
+
+
+def operation_id(operation) -> str:
+    _, method, path = operation
+    return f"{method.upper()} {path}"
+
+
+def documented_statuses(document: dict, method: str, path: str) -> set[str]:
+    """The statuses the contract documents for the operation serving ``method path``."""
+    parts = path.strip("/").split("/")
+    for template, item in document["paths"].items():
+        segments = template.strip("/").split("/")
+        if len(segments) == len(parts) and all(
+            s == p or s.startswith("{") for s, p in zip(segments, parts, strict=True)
+        ):
+            return set(item.get(method, {}).get("responses", {}))
+    return set()
+
+
+def encode(body) -> bytes:
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+def send(api, method, path, body=b"", content_type=JSON, **extra):
+    return api.generic(method.upper(), path, encode(body), content_type=content_type, **extra)
+
+
+@contextmanager
+def rolled_back():
+    """Hypothesis runs many examples in one test: each starts from the same rows, and a database
+    error in one (PostgreSQL aborts the whole transaction) cannot poison the next."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def problem_checker(published: dict, conforms):
+    """``check(version, response, status)``: ``assert_problem`` with RFC 9457's members and each
+    error's shape checked, and the response validated against the contract wherever the operation
+    documents the status; returns the problem."""
+
+    def check(version, response, status, *, type=None, method=None):
+        body = assert_problem(response, status, type=type)
+        assert body.get("detail"), body
+        for error in body.get("errors", []):
+            assert error.get("detail") and error.get("code"), error
+            assert ("pointer" in error) != ("parameter" in error), error
+        method = (method or response.wsgi_request.method).lower()
+        path = response.wsgi_request.path
+        if str(status) in documented_statuses(published[version].document, method, path):
+            conforms(version, response, method=method)
+        return body
 
     return check

@@ -6,12 +6,10 @@ contract wherever the operation documents the status, and that no row anywhere c
 order's ``updated_at``, not a payment, not a charge in the sandbox's ledger, not an idempotency key.
 """
 
-import json
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -27,13 +25,21 @@ from services.billing.models import (
 from services.kit import problems
 from services.kit.models import IdempotencyRecord
 from tests.billing.conftest import VISA, card, key
-from tests.helpers import assert_problem, pointers
+from tests.helpers import (
+    ABSENT_ID,
+    JSON,
+    MAX_DB_INT,
+    operation_id,
+    pointers,
+    problem_checker,
+    rolled_back,
+)
+from tests.helpers import (
+    send as send_json,
+)
 
 pytestmark = pytest.mark.django_db
 
-JSON = "application/json"
-MAX_DB_INT = 2**63 - 1
-ABSENT_ID = 999_999_999_999
 
 # (version, method, path) of every operation that reads a JSON body. {open} is an open order with
 # items, {billed} a billed one, {item} a pending item of {open}.
@@ -93,29 +99,10 @@ def valid_body(version: str, path: str, orders: dict):
     return None
 
 
-def operation_id(operation):
-    _, method, path = operation
-    return f"{method.upper()} {path}"
-
-
-def documented_statuses(document: dict, method: str, path: str) -> set[str]:
-    parts = path.strip("/").split("/")
-    for template, item in document["paths"].items():
-        segments = template.strip("/").split("/")
-        if len(segments) == len(parts) and all(
-            s == p or s.startswith("{") for s, p in zip(segments, parts, strict=True)
-        ):
-            return set(item.get(method, {}).get("responses", {}))
-    return set()
-
-
-def encode(body) -> bytes:
-    return body if isinstance(body, bytes) else json.dumps(body).encode()
-
-
 def send(api, method, path, body=b"", content_type=JSON, **extra):
+    """Every billing write needs an Idempotency-Key: a fresh one, unless the test sets its own."""
     extra.setdefault("HTTP_IDEMPOTENCY_KEY", key())
-    return api.generic(method.upper(), path, encode(body), content_type=content_type, **extra)
+    return send_json(api, method, path, body, content_type, **extra)
 
 
 def stored() -> dict:
@@ -135,13 +122,6 @@ def nothing_written():
     assert stored() == before
 
 
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
 def orders(make_order):
     open_order = make_order()
@@ -155,19 +135,7 @@ def fill(path: str, orders: dict, **ids) -> str:
 
 @pytest.fixture
 def expect_problem(contracts, conforms):
-    def check(version, response, status, *, type=None, method=None):
-        body = assert_problem(response, status, type=type)
-        assert body.get("detail"), body
-        for error in body.get("errors", []):
-            assert error.get("detail") and error.get("code"), error
-            assert ("pointer" in error) != ("parameter" in error), error
-        method = (method or response.wsgi_request.method).lower()
-        path = response.wsgi_request.path
-        if str(status) in documented_statuses(contracts[version].document, method, path):
-            conforms(version, response, method=method)
-        return body
-
-    return check
+    return problem_checker(contracts, conforms)
 
 
 # -- Malformed bodies -------------------------------------------------------------------------

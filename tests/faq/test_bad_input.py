@@ -6,26 +6,31 @@ for writes, that every stored entry (links and timestamps included) is exactly a
 """
 
 import base64
-import json
 from contextlib import contextmanager
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from services.faq.models import Entry, Source
 from services.kit import problems
-from tests.helpers import assert_problem, body_of, pointers
+from tests.helpers import (
+    ABSENT_ID,
+    JSON,
+    MAX_DB_INT,
+    body_of,
+    operation_id,
+    pointers,
+    problem_checker,
+    rolled_back,
+    send,
+)
 
 pytestmark = pytest.mark.django_db
 
-JSON = "application/json"
-MAX_DB_INT = 2**63 - 1
-ABSENT_ID = 999_999_999_999  # routable, and no test creates anywhere near this many entries
 
 # (version, method, path) of every operation that reads a JSON body; {id} is an existing entry.
 BODY_OPERATIONS = [
@@ -72,31 +77,6 @@ VALID_BODY = {
 }
 
 
-def operation_id(operation):
-    _, method, path = operation
-    return f"{method.upper()} {path}"
-
-
-def documented_statuses(document: dict, method: str, path: str) -> set[str]:
-    """The statuses the contract documents for the operation serving ``method path``."""
-    parts = path.strip("/").split("/")
-    for template, item in document["paths"].items():
-        segments = template.strip("/").split("/")
-        if len(segments) == len(parts) and all(
-            s == p or s.startswith("{") for s, p in zip(segments, parts, strict=True)
-        ):
-            return set(item.get(method, {}).get("responses", {}))
-    return set()
-
-
-def encode(body) -> bytes:
-    return body if isinstance(body, bytes) else json.dumps(body).encode()
-
-
-def send(api, method, path, body=b"", content_type=JSON, **extra):
-    return api.generic(method.upper(), path, encode(body), content_type=content_type, **extra)
-
-
 def stored() -> dict:
     """Every entry as stored, links and timestamps included."""
     return {
@@ -121,15 +101,6 @@ def nothing_written():
     assert stored() == before
 
 
-@contextmanager
-def rolled_back():
-    """Hypothesis runs many examples in one test: each starts from the same rows, and a database
-    error in one (PostgreSQL aborts the whole transaction) cannot poison the next."""
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
 def entry(make_entry):
     """An entry with every column set and two links, so that any partial write would show."""
@@ -145,22 +116,7 @@ def entry(make_entry):
 
 @pytest.fixture
 def expect_problem(contracts, conforms):
-    """``assert_problem`` with RFC 9457's members and each error's shape checked, and the response
-    validated against the contract wherever the operation documents the status."""
-
-    def check(version, response, status, *, type=None, method=None):
-        body = assert_problem(response, status, type=type)
-        assert body.get("detail"), body
-        for error in body.get("errors", []):
-            assert error.get("detail") and error.get("code"), error
-            assert ("pointer" in error) != ("parameter" in error), error
-        method = (method or response.wsgi_request.method).lower()
-        path = response.wsgi_request.path
-        if str(status) in documented_statuses(contracts[version].document, method, path):
-            conforms(version, response, method=method)
-        return body
-
-    return check
+    return problem_checker(contracts, conforms)
 
 
 def test_the_fuzzed_filters_are_every_filter_the_contracts_publish(contracts):

@@ -5,7 +5,6 @@ RFC 9457 and against the committed contract wherever that operation documents th
 that every stored ticket, comment and promotion is exactly as it was.
 """
 
-import json
 from contextlib import contextmanager
 
 import pytest
@@ -14,13 +13,18 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from services.kit import problems
 from services.tickets.models import Comment, FaqPromotion, Ticket
-from tests.helpers import assert_problem, pointers
+from tests.helpers import (
+    ABSENT_ID,
+    MAX_DB_INT,
+    assert_problem,
+    operation_id,
+    pointers,
+    problem_checker,
+    send,
+)
 
 pytestmark = pytest.mark.django_db
 
-JSON = "application/json"
-MAX_DB_INT = 2**63 - 1
-ABSENT_ID = 999_999_999_999
 
 # (version, method, path) of every operation that reads a JSON body; {id} is an existing ticket.
 BODY_OPERATIONS = [
@@ -57,28 +61,6 @@ VALID_BODY = {
 }
 
 
-def operation_id(operation):
-    _, method, path = operation
-    return f"{method.upper()} {path}"
-
-
-def documented_statuses(document: dict, method: str, path: str) -> set[str]:
-    """The statuses the contract documents for the operation serving ``method path``."""
-    parts = path.strip("/").split("/")
-    for template, item in document["paths"].items():
-        segments = template.strip("/").split("/")
-        if len(segments) == len(parts) and all(
-            s == p or s.startswith("{") for s, p in zip(segments, parts, strict=True)
-        ):
-            return set(item.get(method, {}).get("responses", {}))
-    return set()
-
-
-def send(api, method, path, body=b"", content_type=JSON, **extra):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return api.generic(method.upper(), path, data, content_type=content_type, **extra)
-
-
 def stored() -> dict:
     """Every row the API can write, as stored."""
     return {
@@ -107,18 +89,7 @@ def ticket(make_ticket):
 
 @pytest.fixture
 def expect_problem(contracts, conforms):
-    def check(version, response, status, *, type=None, method=None):
-        body = assert_problem(response, status, type=type)
-        assert body.get("detail"), body
-        for error in body.get("errors", []):
-            assert error.get("detail") and error.get("code"), error
-        method = (method or response.wsgi_request.method).lower()
-        path = response.wsgi_request.path
-        if str(status) in documented_statuses(contracts[version].document, method, path):
-            conforms(version, response, method=method)
-        return body
-
-    return check
+    return problem_checker(contracts, conforms)
 
 
 # -- Malformed and foreign bodies -------------------------------------------------------------
