@@ -1,7 +1,12 @@
 """Assertions shared by every suite; works on Django test responses and ``requests`` responses."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 PROBLEM = "application/problem+json"
 
@@ -115,3 +120,36 @@ def problem_checker(published: dict, conforms):
         return body
 
     return check
+
+
+# --- contract drift: a copy of the project to edit, and CI's check run over it -----------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def project_copy(destination: Path) -> Path:
+    """A copy of the project to edit, so a test can change code the way a developer would."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("contracts", "services", "gateway"):
+        shutil.copytree(REPO_ROOT / name, destination / name, ignore=ignore)
+    for name in ("manage.py", "wsgi.py"):
+        shutil.copy(REPO_ROOT / name, destination / name)
+    return destination
+
+
+def run_contracts_check(checkout: Path, *services: str) -> subprocess.CompletedProcess:
+    """``manage.py contracts check`` as CI runs it: its own process, no SERVICE, no secrets."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "contracts", "check", *services],
+        cwd=checkout,
+        env={"PATH": os.environ["PATH"], "VAR_DIR": str(checkout / "var")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -1,10 +1,7 @@
 """The committed tickets contracts are valid OpenAPI 3, match the code, and CI notices drift."""
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from django.core.management.base import CommandError
 import contracts
 from contracts.generate import documents
 from contracts.validation import operations, validate_document
+from tests.helpers import edit, project_copy, run_contracts_check
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFLICTING = {"ticket_comment_create", "ticket_status", "ticket_update", "ticket_resolve"}
@@ -120,32 +118,11 @@ def test_diff_lists_the_breaking_changes_from_v1_to_v2(capsys):
 
 @pytest.fixture
 def checkout(tmp_path):
-    """A copy of the project to edit, so a test can change code the way a developer would."""
-    copy = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("contracts", "services", "gateway"):
-        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
-    for name in ("manage.py", "wsgi.py"):
-        shutil.copy(ROOT / name, copy / name)
-    return copy
+    return project_copy(tmp_path / "repo")
 
 
 def run_check(checkout: Path) -> subprocess.CompletedProcess:
-    """``manage.py contracts check tickets`` as CI runs it: its own process, no SERVICE."""
-    return subprocess.run(
-        [sys.executable, "manage.py", "contracts", "check", "tickets"],
-        cwd=checkout,
-        env={"PATH": os.environ["PATH"], "VAR_DIR": str(checkout / "var")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return run_contracts_check(checkout, "tickets")
 
 
 def test_check_fails_on_code_that_drifted_from_the_committed_contracts(checkout):
