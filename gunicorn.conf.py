@@ -6,7 +6,7 @@ connections alive. Binds to loopback unless told otherwise or running on a Herok
 
 import os
 
-from services.kit.entry import configure
+from services.kit.entry import configure, worker_threads
 
 service = configure()
 
@@ -15,7 +15,7 @@ host = os.environ.get("HOST") or ("0.0.0.0" if "DYNO" in os.environ else "127.0.
 bind = [f"{host}:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = worker_threads(service)
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))

@@ -1,9 +1,13 @@
-"""WSGI entry for whichever app ``SERVICE`` names (the Procfile's ``web`` process)."""
+"""WSGI entry for whichever app ``SERVICE`` names (the Procfile's ``web`` process).
+
+The app's own ``WSGI_APPLICATION`` is served, as ``runserver`` would serve it: for the gateway,
+its front door (proxied calls skip Django's request cycle), for the services, Django.
+"""
 
 from services.kit.entry import configure
 
 configure()
 
-from services.kit.wsgi import get_application  # noqa: E402
+from django.core.servers.basehttp import get_internal_wsgi_application  # noqa: E402
 
-application = get_application()
+application = get_internal_wsgi_application()

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from gateway.models import Consumer
 
 KEY_PREFIX = "sy_"
 _CACHE_SECONDS = 10
+_HELD_SECONDS = 1.0
+_HELD_MAX = 10_000
 _MISSING = "-"
+_held: dict[str, tuple[float, Consumer | None]] = {}
 
 
 def new_key() -> str:
@@ -32,9 +37,26 @@ def bearer_token(authorization: str) -> str | None:
 
 
 def consumer_for_key(key: str) -> Consumer | None:
-    """The active consumer holding ``key``. Cached briefly: a revocation takes effect within
-    seconds everywhere (at once where the cache is shared, i.e. Redis)."""
+    """The active consumer holding ``key``.
+
+    Held for a second in the worker's memory (no lookup at all on most calls), behind it for
+    ``_CACHE_SECONDS`` in the shared cache, behind that the database. A rotation or revocation
+    clears both here at once; other workers let go of the old answer within a second where the
+    cache is shared (Redis), and within ``_CACHE_SECONDS`` otherwise.
+    """
     digest = hash_key(key)
+    now = time.monotonic()
+    held = _held.get(digest)
+    if held is not None and held[0] > now:
+        return held[1]
+    consumer = _shared_lookup(digest)
+    if len(_held) >= _HELD_MAX:
+        _held.clear()  # a flood of made-up keys must not grow the worker without bound
+    _held[digest] = (now + _HELD_SECONDS, consumer)
+    return consumer
+
+
+def _shared_lookup(digest: str) -> Consumer | None:
     cache_key = f"gw:key:{digest}"
     cached = cache.get(cache_key)
     if cached == _MISSING:
@@ -42,12 +64,22 @@ def consumer_for_key(key: str) -> Consumer | None:
     if cached is not None:
         return cached
     consumer = Consumer.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
+    if not connection.in_atomic_block:
+        # Proxied calls run outside Django's request cycle, which would otherwise close idle
+        # connections: give this thread's back rather than hold one per thread.
+        connection.close()
     cache.set(cache_key, consumer or _MISSING, _CACHE_SECONDS)
     return consumer
 
 
 def forget_key(key_hash: str) -> None:
+    _held.pop(key_hash, None)
     cache.delete(f"gw:key:{key_hash}")
+
+
+def forget_all() -> None:
+    """Drop what this worker holds (tests start from nothing)."""
+    _held.clear()
 
 
 def consumer_create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils.http import http_date
 import contracts
 from contracts.lifecycle import BROWNOUT, Lifecycle, lifecycle_of
 from contracts.validation import operations
+from gateway.edge import problem
 from gateway.routing import Route
 from services.kit import problems
 
@@ -21,16 +23,19 @@ def lifecycle(service: str, version: str) -> Lifecycle:
     return lifecycle_of(service, version, Path(settings.GATEWAY_LIFECYCLE_FILE))
 
 
+@functools.cache
+def _successor_paths(service: str, successor: str) -> dict[str, str]:
+    """Operation id to path template in the successor's contract."""
+    return {op_id: op.path for op_id, op in operations(contracts.load(service, successor)).items()}
+
+
 def successor_url(route: Route, lc: Lifecycle) -> str | None:
     """The same operation in the successor version, with the same path parameters."""
     if not lc.successor or route.operation is None or not route.operation.operation_id:
         return None
-    target = operations(contracts.load(route.service, lc.successor)).get(
-        route.operation.operation_id
-    )
-    if target is None:
+    path = _successor_paths(route.service, lc.successor).get(route.operation.operation_id)
+    if path is None:
         return None
-    path = target.path
     for name, value in route.operation.params.items():
         path = path.replace("{" + name + "}", value)
     if "{" in path:
@@ -76,7 +81,7 @@ def gone(route: Route, lc: Lifecycle, now: dt.datetime | None = None):
         extra["successor"] = lc.successor
     if lc.docs:
         extra["docs"] = lc.docs
-    return problems.problem_response(
+    return problem(
         410,
         type=GONE,
         title="This API version is gone",

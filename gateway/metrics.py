@@ -44,3 +44,13 @@ def exposition() -> tuple[bytes, str]:
     from prometheus_client import REGISTRY
 
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def observe(
+    service: str, version: str, consumer: str, status: int, seconds: float, failure: str | None
+) -> None:
+    """One answered call: its count, its latency and, if the upstream failed, why."""
+    REQUESTS.labels(service, version, consumer, str(status)).inc()
+    LATENCY.labels(service, version).observe(seconds)
+    if failure:
+        UPSTREAM_FAILURES.labels(service, failure).inc()

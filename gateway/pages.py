@@ -15,8 +15,9 @@ import contracts
 from contracts.lifecycle import ACTIVE
 from gateway import auth, deprecation, selectors
 from gateway.breaker import breaker_for
+from gateway.bulkhead import bulkhead_for
 from gateway.models import Consumer
-from gateway.proxy import session_for
+from gateway.proxy import probe
 from services.kit.problems import ParameterValidationError
 
 
@@ -137,11 +138,14 @@ def upstream_checks() -> dict:
     """Each upstream's breaker state and a quick live probe of its own /__health__."""
     checks = {}
     for service, upstream in settings.GATEWAY_UPSTREAMS.items():
-        entry = {"breaker": breaker_for(upstream).state}
+        entry = {
+            "breaker": breaker_for(upstream).state,
+            "in_flight": bulkhead_for(upstream).in_flight,
+        }
         try:
-            answer = session_for(upstream).get(f"{upstream}/__health__", timeout=(0.5, 1.5))
-            entry["status"] = "pass" if answer.status_code == 200 else "warn"
-            entry["upstream_status"] = answer.status_code
+            status = probe(upstream, "/__health__")
+            entry["status"] = "pass" if status == 200 else "warn"
+            entry["upstream_status"] = status
         except Exception as exc:
             entry["status"] = "warn"
             entry["output"] = type(exc).__name__

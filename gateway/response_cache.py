@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from gateway.edge import Answer
 from gateway.routing import Route
 from services.kit.gateway_trust import CONSUMER_HEADER
 
@@ -28,30 +29,46 @@ def directives(value: str) -> dict[str, str | None]:
     return found
 
 
-def _key(route: Route, request, consumer: str | None) -> str:
-    parts = [route.service, route.version, route.path, request.META.get("QUERY_STRING", "")]
-    parts += [request.headers.get(name, "") for name in _VARY_ON]
+def _key(route: Route, call, consumer: str | None) -> str:
+    parts = [route.service, route.version, route.path, call.query]
+    parts += [call.header(name) for name in _VARY_ON]
     parts.append(consumer or "*")
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return f"gw:resp:{digest}"
 
 
-def lookup(route: Route, request, consumer: str) -> dict | None:
-    if request.method != "GET":
+# Which operations this process has seen cacheable answers of, and of which kind (shared or
+# private): the cache is asked only for those, so a service that never allows caching costs
+# nothing here. A worker that has not stored an answer of an operation yet goes upstream, stores
+# it, and reads the cache from then on.
+_seen: dict[tuple[str, str, str], frozenset[bool]] = {}
+
+
+def lookup(route: Route, call, consumer: str):
+    """The cached answer for this GET, as a HIT, or ``None``."""
+    if call.method != "GET":
         return None
-    for owner in (consumer, None):
-        entry = cache.get(_key(route, request, owner))
-        if entry is not None:
-            return entry
-    return None
+    kinds = _seen.get((route.service, route.version, route.operation_name))
+    if not kinds:
+        return None
+    keys = [_key(route, call, consumer if private else None) for private in sorted(kinds)]
+    found = cache.get_many(keys)
+    entry = next((found[key] for key in reversed(keys) if key in found), None)
+    if entry is None:
+        return None
+    headers = [*entry["headers"], ("Age", str(int(time.time() - entry["stored_at"])))]
+    headers.append(("X-Cache", "HIT"))
+    return Answer(entry["status"], headers, [entry["body"]] if entry["body"] else [])
 
 
 def ttl_of(upstream) -> tuple[int, bool] | None:
     """(seconds, private) when the upstream response may be cached, else ``None``."""
+    if "Cache-Control" not in upstream.headers and "Vary" not in upstream.headers:
+        return None  # most answers: nothing to parse
     control = directives(upstream.headers.get("Cache-Control", ""))
-    if upstream.status_code != 200 or "no-store" in control or "no-cache" in control:
+    if upstream.status != 200 or "no-store" in control or "no-cache" in control:
         return None
-    if "set-cookie" in {name.lower() for name in upstream.headers}:
+    if "Set-Cookie" in upstream.headers:
         return None
     vary = {name.strip().lower() for name in upstream.headers.get("Vary", "").split(",")}
     vary.discard("")
@@ -72,12 +89,22 @@ def ttl_of(upstream) -> tuple[int, bool] | None:
     return seconds, private
 
 
-def store(route, request, consumer, upstream, headers, body: bytes, ttl: tuple[int, bool]):
+def maybe_store(route: Route, call, consumer: str, upstream, headers, body: bytes) -> None:
+    """Keep the answer when the upstream allows it (without the gateway's own X-Cache)."""
+    ttl = ttl_of(upstream)
+    if ttl is None:
+        return
     seconds, private = ttl
     entry = {
-        "status": upstream.status_code,
-        "headers": headers,
+        "status": upstream.status,
+        "headers": [(name, value) for name, value in headers if name != "X-Cache"],
         "body": body,
         "stored_at": time.time(),
     }
-    cache.set(_key(route, request, consumer if private else None), entry, seconds)
+    cache.set(_key(route, call, consumer if private else None), entry, seconds)
+    operation = (route.service, route.version, route.operation_name)
+    _seen[operation] = _seen.get(operation, frozenset()) | {private}
+
+
+def forget_seen() -> None:
+    _seen.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
@@ -45,8 +45,19 @@ class Route:
         return self.upstream + quote(self.path, safe=_PATH_SAFE)
 
     @property
+    def request_target(self) -> str:
+        """What the request line names on the upstream's own connection: its base path, if
+        any, then the call's path."""
+        return base_path(self.upstream) + quote(self.path, safe=_PATH_SAFE)
+
+    @property
     def operation_name(self) -> str:
         return self.operation.template if self.operation else "(unmatched)"
+
+
+@functools.cache
+def base_path(upstream: str) -> str:
+    return urlsplit(upstream).path.rstrip("/")
 
 
 @functools.cache

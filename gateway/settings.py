@@ -1,6 +1,6 @@
 import os
 
-from services.kit.entry import API_SERVICES
+from services.kit.entry import API_SERVICES, worker_threads
 from services.kit.settings import *  # noqa: F403
 from services.kit.settings import (
     BASE_DIR,
@@ -66,7 +66,12 @@ GATEWAY_UPSTREAMS = {
 GATEWAY_CONNECT_TIMEOUT = float(os.environ.get("GATEWAY_CONNECT_TIMEOUT", "2"))
 GATEWAY_READ_TIMEOUT = float(os.environ.get("GATEWAY_READ_TIMEOUT", "15"))
 GATEWAY_RETRIES = env_int("GATEWAY_RETRIES", 2)
-GATEWAY_POOL_SIZE = env_int("GATEWAY_POOL_SIZE", 20)
+# The bulkhead: calls in flight to one upstream, per worker process; the rest get a fast 503.
+GATEWAY_UPSTREAM_CONCURRENCY = env_int(
+    "GATEWAY_UPSTREAM_CONCURRENCY", max(1, worker_threads(SERVICE_NAME) // 2)
+)
+# Keep-alive connections kept per upstream and worker: enough for every call the bulkhead admits.
+GATEWAY_POOL_SIZE = env_int("GATEWAY_POOL_SIZE", GATEWAY_UPSTREAM_CONCURRENCY)
 GATEWAY_BREAKER_FAILURES = env_int("GATEWAY_BREAKER_FAILURES", 3)
 GATEWAY_BREAKER_RESET_SECONDS = float(os.environ.get("GATEWAY_BREAKER_RESET_SECONDS", "10"))
 

@@ -44,10 +44,6 @@ urlpatterns = [
         name="login",
     ),
     path("__logout__/", auth_views.LogoutView.as_view(next_page="/__login__/"), name="logout"),
-    # Everything else of the form /{service}/{version}/... is a call to route.
-    re_path(
-        r"^(?P<service>[a-z][a-z0-9_-]{0,31})/(?P<version>v[0-9]{1,4})(?P<rest>/.*)?$",
-        views.proxy_view,
-    ),
+    # Calls of the form /{service}/{version}/... never get here: gateway.edge routes them.
     *fallback_patterns,
 ]

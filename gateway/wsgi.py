@@ -5,4 +5,8 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "gateway.settings"
 
 from services.kit.wsgi import get_application
 
-application = get_application()
+_django = get_application()
+
+from gateway.edge import GatewayApplication  # noqa: E402 - after Django is set up
+
+application = GatewayApplication(_django)

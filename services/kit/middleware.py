@@ -65,40 +65,55 @@ class RequestGuardMiddleware:
     def __call__(self, request):
         try:
             request.get_host()
+            host_allowed = True
         except DisallowedHost:
-            return problems.problem_response(400, detail="This host name is not served here.")
-        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return problems.problem_response(
-                411, detail="Send the body with a Content-Length; chunked bodies are not read."
-            )
-        raw = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            length = int(raw)
-        except ValueError:
-            return problems.problem_response(400, detail="Content-Length is not a number.")
-        limit = settings.MAX_REQUEST_BODY_BYTES
-        if length > limit:
-            return problems.problem_response(
-                413,
-                type=problems.BODY_TOO_LARGE,
-                detail=f"The body is {length} bytes; the limit is {limit} bytes.",
-                limit=limit,
-            )
-        if length == 0 and request.method in _BODY_METHODS and _is_json(request):
-            return problems.problem_response(
-                400,
-                type=problems.MALFORMED_BODY,
-                title="Malformed request body",
-                detail="The body is empty; send a JSON document.",
-            )
+            host_allowed = False
+        refused = guard_refusal(request.META, host_allowed=host_allowed)
+        if refused is not None:
+            status, fields = refused
+            return problems.problem_response(status, **fields)
         return self.get_response(request)
+
+
+def guard_refusal(meta, *, host_allowed: bool) -> tuple[int, dict] | None:
+    """(status, problem fields) when a request must be refused on its headers alone, else ``None``.
+
+    Shared by :class:`RequestGuardMiddleware` and the gateway's edge, which runs without Django's
+    request objects.
+    """
+    if not host_allowed:
+        return 400, {"detail": "This host name is not served here."}
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return 411, {"detail": "Send the body with a Content-Length; chunked bodies are not read."}
+    raw = meta.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(raw)
+    except ValueError:
+        return 400, {"detail": "Content-Length is not a number."}
+    if length < 0:
+        return 400, {"detail": "Content-Length is not a number."}
+    limit = settings.MAX_REQUEST_BODY_BYTES
+    if length > limit:
+        return 413, {
+            "type": problems.BODY_TOO_LARGE,
+            "detail": f"The body is {length} bytes; the limit is {limit} bytes.",
+            "limit": limit,
+        }
+    method = (meta.get("REQUEST_METHOD") or "").upper()
+    if length == 0 and method in _BODY_METHODS and _is_json(meta):
+        return 400, {
+            "type": problems.MALFORMED_BODY,
+            "title": "Malformed request body",
+            "detail": "The body is empty; send a JSON document.",
+        }
+    return None
 
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def _is_json(request) -> bool:
-    media_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+def _is_json(meta) -> bool:
+    media_type = meta.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
 
 

@@ -2,11 +2,10 @@
 is back."""
 
 import pytest
-import requests
 
 from gateway import breaker as breakers
 from gateway.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from tests.gateway.conftest import UPSTREAM
+from tests.gateway.conftest import UPSTREAM, read_timeout, refused
 from tests.helpers import assert_problem
 
 ENTRY = f"{UPSTREAM}/v2/faqs/17"
@@ -138,7 +137,7 @@ class TestThroughTheGateway:
     def test_after_the_threshold_of_failures_calls_fail_fast_without_reaching_it(
         self, gateway, upstream
     ):
-        upstream.get(ENTRY, body=requests.ConnectionError("Connection refused"))
+        upstream.get(ENTRY, body=refused())
         for _ in range(3):
             assert_problem(gateway.get("/faq/v2/faqs/17"), 502)
         assert len(upstream.calls) == 3
@@ -151,7 +150,7 @@ class TestThroughTheGateway:
         assert len(upstream.calls) == 3
 
     def test_timeouts_count_as_failures_too(self, gateway, upstream):
-        upstream.get(ENTRY, body=requests.ReadTimeout("read timed out"))
+        upstream.get(ENTRY, body=read_timeout())
         for _ in range(3):
             assert_problem(gateway.get("/faq/v2/faqs/17"), 504)
 
@@ -167,8 +166,8 @@ class TestThroughTheGateway:
         assert len(upstream.calls) == 5
 
     def test_a_success_in_between_keeps_it_closed(self, gateway, upstream):
-        refused = requests.ConnectionError("Connection refused")
-        for body in (refused, refused, {"id": 17}, refused, refused):
+        down = refused()
+        for body in (down, down, {"id": 17}, down, down):
             if isinstance(body, dict):
                 upstream.get(ENTRY, json=body)
             else:
@@ -191,7 +190,7 @@ class TestThroughTheGateway:
         clock = Clock()
         faq = breakers.breaker_for(UPSTREAM)
         monkeypatch.setattr(faq, "clock", clock)
-        upstream.get(ENTRY, body=requests.ConnectionError("Connection refused"))
+        upstream.get(ENTRY, body=refused())
         for _ in range(3):
             gateway.get("/faq/v2/faqs/17")
         assert_problem(gateway.get("/faq/v2/faqs/17"), 503)

@@ -5,10 +5,15 @@ import gzip
 import json
 
 import pytest
-import requests
 
 from services.kit.gateway_trust import verify
-from tests.gateway.conftest import UPSTREAM
+from tests.gateway.conftest import (
+    UPSTREAM,
+    connect_timeout,
+    read_timeout,
+    refused,
+    reset,
+)
 from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -314,17 +319,17 @@ class TestUpstreamFailures:
     @pytest.mark.parametrize(
         ("error", "status", "detail"),
         [
-            (requests.ConnectionError("Connection refused"), 502, "refused the connection."),
-            (requests.ConnectionError("Connection reset by peer"), 502, "dropped the connection."),
-            (requests.ReadTimeout("read timed out"), 504, "did not answer in time."),
-            (requests.ConnectTimeout("timed out"), 504, "did not accept the connection in time."),
+            (refused, 502, "refused the connection."),
+            (reset, 502, "dropped the connection."),
+            (read_timeout, 504, "did not answer in time."),
+            (connect_timeout, 504, "did not accept the connection in time."),
         ],
     )
     def test_failures_become_gateway_problems(
         self, gateway, upstream, settings, error, status, detail
     ):
         settings.GATEWAY_RETRIES = 0
-        upstream.get(ENTRY, body=error)
+        upstream.get(ENTRY, body=error())
 
         response = gateway.get("/faq/v2/faqs/17")
 
@@ -336,7 +341,7 @@ class TestUpstreamFailures:
         self, gateway, upstream, settings
     ):
         for _ in range(settings.GATEWAY_RETRIES):
-            upstream.get(ENTRY, body=requests.ConnectionError("Connection reset by peer"))
+            upstream.get(ENTRY, body=reset())
         upstream.get(ENTRY, json={"id": 17})
 
         response = gateway.get("/faq/v2/faqs/17")
@@ -348,7 +353,7 @@ class TestUpstreamFailures:
     @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
     def test_retries_stop_after_the_configured_number(self, gateway, upstream, settings, method):
         settings.GATEWAY_RETRIES = 2
-        upstream.add(method, ENTRY, body=requests.ConnectionError("Connection refused"))
+        upstream.add(method, ENTRY, body=refused())
 
         response = gateway.call(method, "/faq/v2/faqs/17")
 
@@ -357,7 +362,7 @@ class TestUpstreamFailures:
 
     @pytest.mark.parametrize("method", ["POST", "PATCH"])
     def test_calls_that_may_not_be_repeated_are_tried_once(self, gateway, upstream, method):
-        upstream.add(method, ENTRY, body=requests.ConnectionError("Connection reset by peer"))
+        upstream.add(method, ENTRY, body=reset())
         upstream.add(method, ENTRY, json={"created": True})
 
         response = gateway.call(method, "/faq/v2/faqs/17", {"question": "Twice?"})
@@ -367,7 +372,7 @@ class TestUpstreamFailures:
 
     def test_timeouts_are_not_retried(self, gateway, upstream):
         # The upstream may be working on it: asking again would double the load it chokes on.
-        upstream.get(ENTRY, body=requests.ReadTimeout("read timed out"))
+        upstream.get(ENTRY, body=read_timeout())
         upstream.get(ENTRY, json={"id": 17})
 
         assert_problem(gateway.get("/faq/v2/faqs/17"), 504)
@@ -379,7 +384,8 @@ class TestUpstreamFailures:
 
         gateway.get("/faq/v2/faqs/17")
 
-        assert upstream.calls[0].request.req_kwargs["timeout"] == (1.5, 7.0)
+        timeout = upstream.calls[0].request.timeout
+        assert (timeout.connect_timeout, timeout.read_timeout) == (1.5, 7.0)
 
 
 def test_a_call_that_reaches_no_mock_proves_the_upstream_was_tried(gateway, upstream, settings):

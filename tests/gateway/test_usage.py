@@ -6,14 +6,13 @@ import threading
 from collections import Counter
 
 import pytest
-import requests
 from django.db import connection, connections
 from django.db.models import Sum
 
 from gateway import usage
 from gateway.models import LATENCY_BUCKETS_MS, UsageDaily, UsageRollup
 from gateway.usage import DatabaseUsageStore, UsageRecorder, UsageStore
-from tests.gateway.conftest import UPSTREAM
+from tests.gateway.conftest import UPSTREAM, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def upstream(upstream):
     upstream.get(f"{UPSTREAM}/v1/faqs/17", json={"id": 17})
     upstream.get(f"{UPSTREAM}/v2/faqs/404", status=404, json={"status": 404})
     upstream.post(f"{UPSTREAM}/v2/faqs", status=201, json={"id": 18})
-    upstream.get(f"{UPSTREAM}/v2/faqs", body=requests.ConnectionError("Connection refused"))
+    upstream.get(f"{UPSTREAM}/v2/faqs", body=refused())
     return upstream
 
 
