@@ -20,36 +20,11 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 proc_name = f"switchyard-{service}"
-# The app writes one JSON line per request itself; gunicorn's own access log would repeat it.
+# The app writes one JSON line per request itself; gunicorn's own lines are JSON on stderr.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-_json_stderr = {
-    "class": "logging.StreamHandler",
-    "formatter": "json",
-    "stream": "ext://sys.stderr",
-}
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        }
-    },
-    # gunicorn merges this over its defaults, whose root logger names these two handlers.
-    "handlers": {"console": _json_stderr, "error_console": _json_stderr},
-    "loggers": {
-        "gunicorn.error": {
-            "level": loglevel.upper(),
-            "handlers": ["error_console"],
-            "propagate": False,
-        },
-        "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
-    },
-}
+logger_class = "services.kit.gunicorn_logging.JsonLogger"
 # gunicorn's control socket lives at one path per user; several apps on one machine would fight.
 control_socket_disable = True
 
