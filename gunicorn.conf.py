@@ -1,21 +1,27 @@
 """gunicorn settings for every Switchyard app, from the environment (Heroku-style).
 
-``PORT`` and ``WEB_CONCURRENCY`` as the platform sets them; gthread workers keep client
-connections alive. Binds to loopback unless told otherwise or running on a Heroku dyno.
+``PORT`` and ``WEB_CONCURRENCY`` as the platform sets them. The services run Django under gthread
+workers (threads keep client connections alive); the gateway runs gunicorn's ASGI worker, whose
+event loop lets a call wait on a slow upstream without holding a thread. Binds to loopback
+unless told otherwise or running on a Heroku dyno.
 """
 
 import os
 
-from services.kit.entry import configure, worker_threads
+from services.kit.entry import configure
 
 service = configure()
 
-wsgi_app = "wsgi:application"
 host = os.environ.get("HOST") or ("0.0.0.0" if "DYNO" in os.environ else "127.0.0.1")  # noqa: S104
 bind = [f"{host}:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
-threads = worker_threads(service)
+if service == "gateway":
+    wsgi_app = "asgi:application"
+    worker_class = "asgi"
+else:
+    wsgi_app = "wsgi:application"
+    worker_class = "gthread"
+    threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))

@@ -1,7 +1,7 @@
 """WSGI entry for whichever app ``SERVICE`` names (the Procfile's ``web`` process).
 
-The app's own ``WSGI_APPLICATION`` is served, as ``runserver`` would serve it: for the gateway,
-its front door (proxied calls skip Django's request cycle), for the services, Django.
+The app's own ``WSGI_APPLICATION`` is served, as ``runserver`` would serve it. The gateway runs
+as ASGI instead (asgi.py; gunicorn.conf.py chooses).
 """
 
 from services.kit.entry import configure

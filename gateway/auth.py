@@ -7,7 +7,7 @@ import secrets
 import time
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from gateway.models import Consumer
@@ -44,11 +44,24 @@ def consumer_for_key(key: str) -> Consumer | None:
     clears both here at once; other workers let go of the old answer within a second where the
     cache is shared (Redis), and within ``_CACHE_SECONDS`` otherwise.
     """
-    digest = hash_key(key)
-    now = time.monotonic()
-    held = _held.get(digest)
-    if held is not None and held[0] > now:
+    held = held_consumer(key)
+    return _look_up(hash_key(key)) if held is NOT_HELD else held
+
+
+def held_consumer(key: str):
+    """What this worker holds for ``key`` (a consumer or ``None``), or ``NOT_HELD``: then
+    :func:`consumer_for_key` asks the shared cache and the database."""
+    held = _held.get(hash_key(key))
+    if held is not None and held[0] > time.monotonic():
         return held[1]
+    return NOT_HELD
+
+
+NOT_HELD = object()
+
+
+def _look_up(digest: str) -> Consumer | None:
+    now = time.monotonic()
     consumer = _shared_lookup(digest)
     if len(_held) >= _HELD_MAX:
         _held.clear()  # a flood of made-up keys must not grow the worker without bound
@@ -63,11 +76,11 @@ def _shared_lookup(digest: str) -> Consumer | None:
         return None
     if cached is not None:
         return cached
-    consumer = Consumer.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
     if not connection.in_atomic_block:
-        # Proxied calls run outside Django's request cycle, which would otherwise close idle
-        # connections: give this thread's back rather than hold one per thread.
-        connection.close()
+        # Proxied calls run outside Django's request cycle, which would otherwise retire
+        # connections past CONN_MAX_AGE or broken ones.
+        close_old_connections()
+    consumer = Consumer.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
     cache.set(cache_key, consumer or _MISSING, _CACHE_SECONDS)
     return consumer
 

@@ -1,10 +1,13 @@
-"""The gateway's front door: proxied calls go straight to the pipeline, the rest to Django.
+"""The gateway's front door, an ASGI application: proxied calls go straight to the pipeline, the
+rest to Django.
 
-Every ``/{service}/{version}/...`` call runs :mod:`gateway.pipeline` on the WSGI environ itself:
+Every ``/{service}/{version}/...`` call runs :mod:`gateway.pipeline` in the worker's event loop:
 no URL resolver, sessions, CSRF, messages or static files, which only the gateway's own pages
-(docs, dashboard, usage, metrics) need and still get from Django. What the kit's middleware does
-for every request is done here too, with the same code: the request id (accepted or minted, echoed,
-one JSON log line), the request guard (host, chunked and oversized bodies), and a traceless 500.
+(docs, dashboard, usage, metrics) need and still get from Django's ASGI handler. A call that waits
+on a slow upstream holds no thread, so it cannot take another service's capacity. What the kit's
+middleware does for every request is done here too, with the same code: the request id (accepted
+or minted, echoed, one JSON log line), the request guard (host, chunked and oversized bodies), and
+a traceless 500.
 """
 
 from __future__ import annotations
@@ -13,16 +16,14 @@ import json
 import logging
 import re
 import time
-from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.core.handlers.wsgi import get_path_info
 from django.http.request import split_domain_port, validate_host
 
 from services.kit import problems
 from services.kit.logging import request_id_var
-from services.kit.middleware import REQUEST_ID_HEADER, guard_refusal, request_id_from
+from services.kit.middleware import guard_refusal, request_id_from
 
 logger = logging.getLogger("switchyard.request")
 error_logger = logging.getLogger("switchyard.errors")
@@ -31,16 +32,15 @@ error_logger = logging.getLogger("switchyard.errors")
 PROXIED = re.compile(
     r"^/(?P<service>[a-z][a-z0-9_-]{0,31})/(?P<version>v[0-9]{1,4})(?P<rest>/.*)?$"
 )
-_REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
 class Call:
     """One call at the edge, as the pipeline's steps see it; each step adds what it learns."""
 
     __slots__ = (
-        "_body",
+        "_headers",
+        "body",
         "consumer",
-        "environ",
         "failure",
         "lifecycle_headers",
         "method",
@@ -49,94 +49,110 @@ class Call:
         "request_id",
         "rest",
         "route",
+        "scope",
         "service",
         "started",
         "version",
     )
 
-    def __init__(self, environ: dict, matched: re.Match, path: str):
-        self.environ = environ
-        self.method = environ["REQUEST_METHOD"].upper()
-        self.path = path
+    def __init__(self, scope: dict, matched: re.Match):
+        self.scope = scope
+        self.method = scope["method"].upper()
+        self.path = scope["path"]
         self.service, self.version, self.rest = matched.group("service", "version", "rest")
-        self.request_id = request_id_from(environ)
+        self._headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            self._headers[key] = f"{self._headers[key]}, {text}" if key in self._headers else text
+        self.request_id = request_id_from({"HTTP_X_REQUEST_ID": self.header("x-request-id")})
         self.started = time.perf_counter()
+        self.body = b""
         self.route = None
         self.consumer = None
         self.name = None  # the consumer's name once authenticated, for counts and logs
         self.lifecycle_headers: dict[str, str] = {}
         self.failure: str | None = None  # why the upstream could not answer, for metrics
-        self._body: bytes | None = None
 
     def header(self, name: str, default: str = "") -> str:
-        return self.environ.get("HTTP_" + name.upper().replace("-", "_"), default)
+        """A request header by its lower-case name (repeated fields joined with commas)."""
+        return self._headers.get(name, default)
 
     def headers(self):
-        """(name, value) of every request header, names as a client would write them."""
-        for key, value in self.environ.items():
-            if key.startswith("HTTP_"):
-                yield key[5:].replace("_", "-").title(), value
-        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            value = self.environ.get(key)
-            if value:
-                yield key.replace("_", "-").title(), value
+        """(lower-case name, value) of every request header."""
+        return self._headers.items()
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """What the kit's request guard reads, named as Django's ``META`` names it."""
+        return {
+            "REQUEST_METHOD": self.method,
+            "CONTENT_LENGTH": self.header("content-length"),
+            "CONTENT_TYPE": self.content_type,
+            "HTTP_TRANSFER_ENCODING": self.header("transfer-encoding"),
+        }
 
     @property
     def query(self) -> str:
-        return self.environ.get("QUERY_STRING", "")
+        return self.scope.get("query_string", b"").decode("latin-1")
 
     def query_items(self) -> list[tuple[str, str]]:
         return parse_qsl(self.query, keep_blank_values=True)
 
     @property
     def raw_path(self) -> str:
-        raw = self.environ.get("RAW_URI") or self.environ.get("REQUEST_URI") or self.path
-        return raw.split("?", 1)[0]
+        raw = self.scope.get("raw_path") or b""
+        return raw.decode("latin-1").split("?", 1)[0] if raw else self.path
 
     @property
     def content_length(self) -> int:
         # The request guard has already refused anything that is not a number.
-        return int(self.environ.get("CONTENT_LENGTH") or 0)
+        return int(self.header("content-length") or 0)
 
     @property
     def content_type(self) -> str:
-        return self.environ.get("CONTENT_TYPE", "")
-
-    @property
-    def body(self) -> bytes:
-        if self._body is None:
-            length = self.content_length
-            self._body = self.environ["wsgi.input"].read(length) if length else b""
-        return self._body
+        return self.header("content-type")
 
     @property
     def client(self) -> str:
-        return self.environ.get("REMOTE_ADDR", "")
+        client = self.scope.get("client")
+        return client[0] if client else ""
 
     @property
     def scheme(self) -> str:
         # As Django reads it: behind a trusted router the original scheme is in a header.
         header, secure = settings.SECURE_PROXY_SSL_HEADER or (None, None)
-        forwarded = self.environ.get(header) if header else None
-        if forwarded is not None:
-            return "https" if forwarded.split(",", 1)[0].strip() == secure else "http"
-        return self.environ.get("wsgi.url_scheme", "http")
+        if header and header.startswith("HTTP_"):
+            forwarded = self._headers.get(header[5:].lower().replace("_", "-"))
+            if forwarded is not None:
+                return "https" if forwarded.split(",", 1)[0].strip() == secure else "http"
+        return self.scope.get("scheme", "http")
 
     @property
     def host(self) -> str:
-        return host_of(self.environ)
+        """The host the caller named; ``""`` when ``ALLOWED_HOSTS`` does not allow it."""
+        if settings.USE_X_FORWARDED_HOST and "x-forwarded-host" in self._headers:
+            host = self._headers["x-forwarded-host"]
+        elif "host" in self._headers:
+            host = self._headers["host"]
+        else:
+            server = self.scope.get("server") or ("", None)
+            host = f"{server[0]}:{server[1]}" if server[1] else server[0]
+        return host if _allowed(host) else ""
 
 
 class Answer:
-    """What goes back to the caller: status, headers and a body to iterate (and close)."""
+    """What goes back to the caller: status, headers, and either the whole body or a stream of
+    it (with what to release once it has gone out)."""
 
-    __slots__ = ("body", "close", "headers", "status")
+    __slots__ = ("body", "close", "headers", "status", "stream")
 
-    def __init__(self, status: int, headers: list[tuple[str, str]], body=(), close=None):
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes = b""):
         self.status = status
         self.headers = headers
         self.body = body
-        self.close = close
+        self.stream = None  # an async iterator of chunks, instead of body
+        self.close = None  # a coroutine function, called once the answer has gone out
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -156,22 +172,7 @@ def problem(status: int, headers: dict[str, str] | None = None, **fields) -> Ans
     body = json.dumps(problems.problem(status, **fields)).encode()
     answer_headers = [("Content-Type", problems.CONTENT_TYPE), ("Content-Length", str(len(body)))]
     answer_headers += list((headers or {}).items())
-    return Answer(status, answer_headers, [body])
-
-
-def host_of(environ: dict) -> str:
-    """The host the caller named; ``""`` when ``ALLOWED_HOSTS`` does not allow it."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        host = environ["HTTP_X_FORWARDED_HOST"]
-    elif "HTTP_HOST" in environ:
-        host = environ["HTTP_HOST"]
-    else:
-        host = environ.get("SERVER_NAME", "")
-        port = environ.get("SERVER_PORT", "")
-        scheme_port = "443" if environ.get("wsgi.url_scheme") == "https" else "80"
-        if port and port != scheme_port:
-            host = f"{host}:{port}"
-    return host if _allowed(host) else ""
+    return Answer(status, answer_headers, body)
 
 
 def _allowed(host: str) -> bool:
@@ -190,8 +191,12 @@ def _allowed(host: str) -> bool:
 _HOSTS: dict[str, bool] = {}
 
 
+class ClientGone(Exception):
+    """The caller disconnected before its request body arrived."""
+
+
 class GatewayApplication:
-    """The WSGI application of the gateway: the pipeline for proxied calls, Django for pages."""
+    """The gateway's ASGI application: the pipeline for proxied calls, Django for pages."""
 
     def __init__(self, django_app, handle=None):
         from gateway import pipeline
@@ -199,29 +204,35 @@ class GatewayApplication:
         self.django_app = django_app
         self.handle = handle or pipeline.handle
 
-    def __call__(self, environ, start_response):
-        path = get_path_info(environ)
-        matched = PROXIED.match(path)
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        matched = PROXIED.match(scope["path"]) if scope["type"] == "http" else None
         if matched is None:
-            return self.django_app(environ, start_response)
-        call = Call(environ, matched, path)
+            return await self.django_app(scope, receive, send)
+        call = Call(scope, matched)
         token = request_id_var.set(call.request_id)
         try:
-            answer = self._answer(call)
+            answer = await self._answer(call, receive)
+            answer.headers.append(("X-Request-ID", call.request_id))
+            await self._send(answer, send)
+        except ClientGone:
+            pass
         finally:
             request_id_var.reset(token)
-        answer.headers.append((REQUEST_ID_HEADER, call.request_id))
-        start_response(_REASONS.get(answer.status, str(answer.status)), answer.headers)
-        return _Body(answer)
 
-    def _answer(self, call: Call) -> Answer:
+    async def _answer(self, call: Call, receive) -> Answer:
         try:
-            refused = guard_refusal(call.environ, host_allowed=bool(call.host))
+            refused = guard_refusal(call.meta, host_allowed=bool(call.host))
             if refused is not None:
                 status, fields = refused
                 answer = problem(status, **fields)
             else:
-                answer = self.handle(call)
+                if call.content_length:
+                    call.body = await _read_body(receive)
+                answer = await self.handle(call)
+        except ClientGone:
+            raise
         except Exception:
             error_logger.exception(
                 "unhandled exception", extra={"method": call.method, "path": call.path}
@@ -241,18 +252,44 @@ class GatewayApplication:
         )
         return answer
 
+    @staticmethod
+    async def _send(answer: Answer, send) -> None:
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers
+        ]
+        try:
+            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+            if answer.stream is None:
+                await send({"type": "http.response.body", "body": answer.body})
+            else:
+                async for chunk in answer.stream:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            if answer.close is not None:
+                await answer.close()
 
-class _Body:
-    """The answer's body for the WSGI server, closing what the answer holds open when done."""
+    @staticmethod
+    async def _lifespan(receive, send) -> None:
+        from gateway import proxy
 
-    __slots__ = ("answer",)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await proxy.close_sessions()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
-    def __init__(self, answer: Answer):
-        self.answer = answer
 
-    def __iter__(self):
-        return iter(self.answer.body)
-
-    def close(self):
-        if self.answer.close is not None:
-            self.answer.close()
+async def _read_body(receive) -> bytes:
+    """The whole request body (the guard has bounded its length already)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)

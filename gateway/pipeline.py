@@ -11,12 +11,17 @@ call go on (``None``) or answers it (an :class:`~gateway.edge.Answer`):
 6. :func:`serve_cached`     a cached answer, when the upstream allowed one
 7. :func:`call_upstream`    bulkhead, circuit breaker, forwarding, failures (502/503/504)
 
-:func:`finish` then adds the lifecycle headers and counts the call (usage and metrics).
+:func:`finish` then adds the lifecycle headers and counts the call (usage and metrics). Steps run
+in the worker's event loop; the two that wait (a key the worker does not hold yet, the upstream
+call) are coroutines, and nothing else in here waits on the network, but the shared cache.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
+
+from asgiref.sync import sync_to_async
 
 from gateway import auth, deprecation, metrics, proxy, response_cache, routing, validation
 from gateway.breaker import breaker_for
@@ -40,11 +45,13 @@ def route(call: Call) -> Answer | None:
     return None
 
 
-def authenticate(call: Call) -> Answer | None:
-    token = auth.bearer_token(call.header("Authorization"))
+async def authenticate(call: Call) -> Answer | None:
+    token = auth.bearer_token(call.header("authorization"))
     if token is None:
         return _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
-    consumer = auth.consumer_for_key(token)
+    consumer = auth.held_consumer(token)
+    if consumer is auth.NOT_HELD:  # the database, off the event loop
+        consumer = await sync_to_async(auth.consumer_for_key)(token)
     if consumer is None:
         return _unauthorized("This API key is not valid (unknown, rotated or revoked).")
     call.consumer, call.name = consumer, consumer.name
@@ -88,7 +95,7 @@ def serve_cached(call: Call) -> Answer | None:
     return response_cache.lookup(call.route, call, call.name)
 
 
-def call_upstream(call: Call) -> Answer:
+async def call_upstream(call: Call) -> Answer:
     """Forward within the upstream's bulkhead and breaker; failures become gateway problems."""
     bulkhead = bulkhead_for(call.route.upstream)
     if not bulkhead.enter():
@@ -99,7 +106,7 @@ def call_upstream(call: Call) -> Answer:
         if wait is not None:
             return _failure(call, proxy.UpstreamError("circuit-open", retry_after=wait))
         try:
-            upstream = proxy.forward(call, call.route, call.name)
+            upstream = await proxy.forward(call, call.route, call.name)
         except proxy.UpstreamError as exc:
             breaker.failed()
             return _failure(call, exc)
@@ -107,7 +114,7 @@ def call_upstream(call: Call) -> Answer:
             breaker.failed()  # never leave a half-open breaker waiting for a probe that died
             raise
         breaker.succeeded()
-        answer = _relay(call, upstream)
+        answer = await _relay(call, upstream)
     except BaseException:
         bulkhead.leave()
         raise
@@ -116,9 +123,9 @@ def call_upstream(call: Call) -> Answer:
     else:  # streamed: the slot is held until the body has gone out
         close = answer.close
 
-        def leave():
+        async def leave():
             try:
-                close()
+                await close()
             finally:
                 bulkhead.leave()
 
@@ -134,7 +141,7 @@ def _failure(call: Call, error: proxy.UpstreamError) -> Answer:
     return problem(error.status, detail=error.detail(call.route.service), headers=headers)
 
 
-def _relay(call: Call, upstream) -> Answer:
+async def _relay(call: Call, upstream) -> Answer:
     """The upstream's answer for the caller: read whole when small (and stored when cacheable),
     else streamed as it arrives."""
     headers = proxy.response_headers(upstream)
@@ -143,20 +150,24 @@ def _relay(call: Call, upstream) -> Answer:
     length = upstream.headers.get("Content-Length")
     small = length is not None and length.isdigit() and int(length) <= WHOLE_BODY_BYTES
     if call.method == "HEAD" or small or upstream.status in (204, 304):
-        body = proxy.read_all(upstream)
+        body = await proxy.read_all(upstream)
         if call.method == "GET":
             response_cache.maybe_store(call.route, call, call.name, upstream, headers, body)
-        return Answer(upstream.status, headers, [body] if body else [])
-    stream = proxy.stream(upstream)
-    return Answer(upstream.status, headers, stream, close=stream.close)
+        return Answer(upstream.status, headers, body)
+    answer = Answer(upstream.status, headers)
+    answer.stream = proxy.stream(upstream)
+    answer.close = answer.stream.aclose
+    return answer
 
 
 STEPS = (route, authenticate, lifecycle_gate, limit, validate, serve_cached, call_upstream)
 
 
-def handle(call: Call) -> Answer:
+async def handle(call: Call) -> Answer:
     for step in STEPS:
         answer = step(call)
+        if inspect.isawaitable(answer):
+            answer = await answer
         if answer is not None:
             break
     finish(call, answer)

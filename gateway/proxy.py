@@ -3,25 +3,23 @@
 Hop-by-hop headers (RFC 9110 §7.6.1: ``Connection`` and every header it names, ``Keep-Alive``,
 ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``, ``Proxy-*``) never cross in either
 direction. The caller's key never leaves the gateway: upstreams learn who called from the signed
-consumer header instead. The upstream call is urllib3's, directly: one connection pool per
-upstream, no retries or redirects of its own, nothing added to what the caller sent.
+consumer header instead. The upstream call is aiohttp's client: one session (a keep-alive
+connection pool) per upstream and worker, no retries, redirects, cookies, proxies from the
+environment or default headers of its own; the path and query go exactly as the caller sent them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import threading
-import time
+import weakref
 
+import aiohttp
 import urllib3
 from django.conf import settings
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
 from urllib3.util import SKIP_HEADER
+from yarl import URL
 
 from gateway.routing import Route, base_path
 from services.kit.gateway_trust import CONSUMER_HEADER, SIGNATURE_HEADER, sign
@@ -91,31 +89,47 @@ def hop_by_hop(connection_header: str) -> frozenset[str]:
     return HOP_BY_HOP | named
 
 
-_pools: dict[str, urllib3.HTTPConnectionPool] = {}
-_pools_lock = threading.Lock()
+_sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop: {upstream: session}
+# What aiohttp would add on its own; the caller's own values of these still go.
+_NO_DEFAULTS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 
-def pool_for(upstream: str) -> urllib3.HTTPConnectionPool:
-    """One keep-alive pool per upstream, shared by the worker's threads; never a proxy from the
-    environment, never another host."""
-    pool = _pools.get(upstream)
-    if pool is None:
-        with _pools_lock:
-            pool = _pools.get(upstream)
-            if pool is None:
-                pool = _pools[upstream] = urllib3.connection_from_url(
-                    upstream, maxsize=settings.GATEWAY_POOL_SIZE, block=False, retries=False
-                )
-    return pool
+def session_for(upstream: str) -> aiohttp.ClientSession:
+    """The upstream's session in this worker's event loop."""
+    loop = asyncio.get_running_loop()
+    sessions = _sessions.get(loop)
+    if sessions is None:
+        sessions = _sessions[loop] = {}
+    session = sessions.get(upstream)
+    if session is None or session.closed:
+        connector = aiohttp.TCPConnector(
+            limit=0,  # the bulkhead bounds the calls in flight, per upstream
+            # Below the upstream's own keep-alive (gunicorn's 5 s), so a connection is never
+            # reused just as the upstream closes it.
+            keepalive_timeout=4,
+            enable_cleanup_closed=False,
+        )
+        session = sessions[upstream] = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            skip_auto_headers=_NO_DEFAULTS,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+        )
+    return session
+
+
+async def close_sessions() -> None:
+    """Close this loop's sessions (the worker's shutdown; tests after each call)."""
+    sessions = _sessions.pop(asyncio.get_running_loop(), {})
+    for session in sessions.values():
+        await session.close()
 
 
 def outgoing_headers(call, route: Route, consumer: str) -> dict[str, str]:
-    skip = hop_by_hop(call.header("Connection")) | _OWN_REQUEST_HEADERS
-    headers = {name: value for name, value in call.headers() if name.lower() not in skip}
-    # Nothing of urllib3's own: the upstream sees the caller's headers, or none.
-    headers.setdefault("User-Agent", SKIP_HEADER)
-    headers.setdefault("Accept-Encoding", SKIP_HEADER)
-    earlier = call.header("X-Forwarded-For")
+    skip = hop_by_hop(call.header("connection")) | _OWN_REQUEST_HEADERS
+    headers = {name: value for name, value in call.headers() if name not in skip}
+    earlier = call.header("x-forwarded-for")
     headers["X-Forwarded-For"] = f"{earlier}, {call.client}" if earlier else call.client
     headers["X-Forwarded-Proto"] = call.scheme
     headers["X-Forwarded-Host"] = call.host
@@ -129,89 +143,104 @@ def outgoing_headers(call, route: Route, consumer: str) -> dict[str, str]:
     return headers
 
 
-def response_headers(upstream: urllib3.BaseHTTPResponse) -> list[tuple[str, str]]:
-    skip = hop_by_hop(upstream.headers.get("Connection", "")) | _OWN_RESPONSE_HEADERS
-    return [(name, value) for name, value in upstream.headers.items() if name.lower() not in skip]
+def response_headers(upstream: aiohttp.ClientResponse) -> list[tuple[str, str]]:
+    raw = upstream.raw_headers
+    connection = upstream.headers.get("Connection", "")
+    skip = hop_by_hop(connection) | _OWN_RESPONSE_HEADERS
+    found = []
+    for name, value in raw:
+        decoded = name.decode("latin-1")
+        if decoded.lower() not in skip:
+            found.append((decoded, value.decode("latin-1")))
+    return found
 
 
-def forward(call, route: Route, consumer: str) -> urllib3.BaseHTTPResponse:
-    """Send the call upstream; the response body is left unread (the caller reads or streams it).
-    Connection failures of idempotent calls are tried again; timeouts never are."""
-    url = route.request_target + (f"?{call.query}" if call.query else "")
-    body = call.body if call.content_length else None
+async def forward(call, route: Route, consumer: str) -> aiohttp.ClientResponse:
+    """Send the call upstream; the response body is left unread (the caller reads or streams it,
+    then releases it). Connection failures of idempotent calls are tried again; timeouts never
+    are: the upstream may be working on it, and asking again would double the load it chokes on."""
+    url = URL(route.url + (f"?{call.query}" if call.query else ""), encoded=True)
+    body = call.body or None
     headers = outgoing_headers(call, route, consumer)
     attempts = 1 + (settings.GATEWAY_RETRIES if call.method in IDEMPOTENT else 0)
-    pool = pool_for(route.upstream)
-    timeout = urllib3.Timeout(
-        connect=settings.GATEWAY_CONNECT_TIMEOUT, read=settings.GATEWAY_READ_TIMEOUT
+    session = session_for(route.upstream)
+    timeout = aiohttp.ClientTimeout(
+        total=None,
+        sock_connect=settings.GATEWAY_CONNECT_TIMEOUT,
+        sock_read=settings.GATEWAY_READ_TIMEOUT,
     )
+    kind = "reset"
     for attempt in range(attempts):
         try:
-            return pool.urlopen(
+            return await session.request(
                 call.method,
                 url,
-                body=body,
                 headers=headers,
-                retries=False,
-                redirect=False,
-                assert_same_host=False,
+                data=body,
+                allow_redirects=False,
                 timeout=timeout,
-                preload_content=False,
-                decode_content=False,
+                auto_decompress=False,
             )
-        except NewConnectionError as exc:
-            kind = "refused" if _refused(exc) else "reset"
-        except ConnectTimeoutError:
+        except aiohttp.ConnectionTimeoutError:
             raise UpstreamError("connect-timeout") from None
-        except ReadTimeoutError:
+        except (TimeoutError, aiohttp.SocketTimeoutError):
             raise UpstreamError("read-timeout") from None
-        except (ProtocolError, OSError):
+        except aiohttp.ClientConnectorError as exc:
+            kind = "refused" if _refused(exc) else "reset"
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError):
             kind = "reset"
         if attempt + 1 < attempts:
-            time.sleep(0.05 * 2**attempt)
+            await asyncio.sleep(0.05 * 2**attempt)
     raise UpstreamError(kind)
 
 
+def _refused(exc: aiohttp.ClientConnectorError) -> bool:
+    error = exc.os_error
+    return isinstance(error, ConnectionRefusedError) or error.errno == errno.ECONNREFUSED
+
+
+async def read_all(upstream: aiohttp.ClientResponse) -> bytes:
+    """The whole body, bytes untouched; the connection goes back to the pool."""
+    try:
+        return await upstream.read()
+    except BaseException:
+        upstream.close()  # never hand a connection with unread bytes to the next call
+        raise
+    finally:
+        upstream.release()
+
+
+async def stream(upstream: aiohttp.ClientResponse):
+    """The upstream body as it arrives, bytes untouched (gzip stays gzip)."""
+    complete = False
+    try:
+        async for chunk in upstream.content.iter_chunked(CHUNK):
+            yield chunk
+        complete = True
+    finally:
+        if not complete:
+            upstream.close()  # the caller left, or the upstream broke off: drop the connection
+        upstream.release()
+
+
+_probe_pools: dict[str, urllib3.HTTPConnectionPool] = {}
+_probe_lock = threading.Lock()
+
+
 def probe(upstream: str, path: str) -> int:
-    """The status of a quick GET to the upstream (health checks); raises when it is down."""
-    response = pool_for(upstream).urlopen(
+    """The status of a quick GET to the upstream (health checks, from Django's own threads);
+    raises when it is down."""
+    with _probe_lock:
+        pool = _probe_pools.get(upstream)
+        if pool is None:
+            pool = _probe_pools[upstream] = urllib3.connection_from_url(upstream, maxsize=2)
+    response = pool.urlopen(
         "GET",
         base_path(upstream) + path,
         headers={"User-Agent": SKIP_HEADER, "Accept-Encoding": SKIP_HEADER},
         retries=False,
         redirect=False,
         timeout=urllib3.Timeout(connect=0.5, read=1.5),
-        preload_content=False,
+        preload_content=True,
     )
-    read_all(response)
     return response.status
-
-
-def _refused(exc: BaseException) -> bool:
-    cause = exc.__cause__ or exc.__context__
-    return isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) in (
-        errno.ECONNREFUSED,
-    )
-
-
-def read_all(upstream: urllib3.BaseHTTPResponse) -> bytes:
-    """The whole body, bytes untouched; the connection goes back to the pool."""
-    try:
-        return upstream.read(decode_content=False)
-    except BaseException:
-        upstream.close()  # never hand a connection with unread bytes to the next call
-        raise
-    finally:
-        upstream.release_conn()
-
-
-def stream(upstream: urllib3.BaseHTTPResponse):
-    """The upstream body as it arrives, bytes untouched (gzip stays gzip)."""
-    complete = False
-    try:
-        yield from upstream.stream(CHUNK, decode_content=False)
-        complete = True
-    finally:
-        if not complete:
-            upstream.close()  # the caller left, or the upstream broke off: drop the connection
-        upstream.release_conn()

@@ -31,7 +31,7 @@ def directives(value: str) -> dict[str, str | None]:
 
 def _key(route: Route, call, consumer: str | None) -> str:
     parts = [route.service, route.version, route.path, call.query]
-    parts += [call.header(name) for name in _VARY_ON]
+    parts += [call.header(name.lower()) for name in _VARY_ON]
     parts.append(consumer or "*")
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return f"gw:resp:{digest}"
@@ -58,7 +58,7 @@ def lookup(route: Route, call, consumer: str):
         return None
     headers = [*entry["headers"], ("Age", str(int(time.time() - entry["stored_at"])))]
     headers.append(("X-Cache", "HIT"))
-    return Answer(entry["status"], headers, [entry["body"]] if entry["body"] else [])
+    return Answer(entry["status"], headers, entry["body"])
 
 
 def ttl_of(upstream) -> tuple[int, bool] | None:

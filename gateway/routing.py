@@ -45,12 +45,6 @@ class Route:
         return self.upstream + quote(self.path, safe=_PATH_SAFE)
 
     @property
-    def request_target(self) -> str:
-        """What the request line names on the upstream's own connection: its base path, if
-        any, then the call's path."""
-        return base_path(self.upstream) + quote(self.path, safe=_PATH_SAFE)
-
-    @property
     def operation_name(self) -> str:
         return self.operation.template if self.operation else "(unmatched)"
 

@@ -1,6 +1,6 @@
 import os
 
-from services.kit.entry import API_SERVICES, worker_threads
+from services.kit.entry import API_SERVICES
 from services.kit.settings import *  # noqa: F403
 from services.kit.settings import (
     BASE_DIR,
@@ -40,6 +40,8 @@ MIDDLEWARE.remove("services.kit.gateway_trust.GatewayTrustMiddleware")
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 ROOT_URLCONF = "gateway.urls"
 WSGI_APPLICATION = "gateway.wsgi.application"
+# What gunicorn serves: the front door that runs proxied calls in the event loop.
+ASGI_APPLICATION = "gateway.asgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
 TEMPLATES[0]["OPTIONS"]["context_processors"] += [  # noqa: F405
     "django.contrib.auth.context_processors.auth",
@@ -67,11 +69,9 @@ GATEWAY_CONNECT_TIMEOUT = float(os.environ.get("GATEWAY_CONNECT_TIMEOUT", "2"))
 GATEWAY_READ_TIMEOUT = float(os.environ.get("GATEWAY_READ_TIMEOUT", "15"))
 GATEWAY_RETRIES = env_int("GATEWAY_RETRIES", 2)
 # The bulkhead: calls in flight to one upstream, per worker process; the rest get a fast 503.
-GATEWAY_UPSTREAM_CONCURRENCY = env_int(
-    "GATEWAY_UPSTREAM_CONCURRENCY", max(1, worker_threads(SERVICE_NAME) // 2)
-)
-# Keep-alive connections kept per upstream and worker: enough for every call the bulkhead admits.
-GATEWAY_POOL_SIZE = env_int("GATEWAY_POOL_SIZE", GATEWAY_UPSTREAM_CONCURRENCY)
+# Well under the worker's connections (gunicorn's worker_connections, 1000), so that a hung
+# upstream can never hold all of them.
+GATEWAY_UPSTREAM_CONCURRENCY = env_int("GATEWAY_UPSTREAM_CONCURRENCY", 100)
 GATEWAY_BREAKER_FAILURES = env_int("GATEWAY_BREAKER_FAILURES", 3)
 GATEWAY_BREAKER_RESET_SECONDS = float(os.environ.get("GATEWAY_BREAKER_RESET_SECONDS", "10"))
 

@@ -87,6 +87,13 @@ class DatabaseUsageStore(UsageStore):
                 )
 
 
+class NullUsageStore(UsageStore):
+    """Keeps nothing, and nothing is counted for it (benchmarks; a gateway that must not track)."""
+
+    def write(self, batch: dict[UsageKey, Tally]) -> None:
+        return None
+
+
 def _dimensions(values: tuple) -> dict:
     names = ("service", "version", "operation", "method", "consumer", "status_class")
     return dict(zip(names, values, strict=True))

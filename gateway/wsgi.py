@@ -1,3 +1,6 @@
+"""Django's WSGI application for the gateway's own pages (``runserver``). The gateway itself is
+served as ASGI (gateway/asgi.py): proxied calls need its event loop."""
+
 import os
 
 os.environ["SERVICE"] = "gateway"
@@ -5,8 +8,4 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "gateway.settings"
 
 from services.kit.wsgi import get_application
 
-_django = get_application()
-
-from gateway.edge import GatewayApplication  # noqa: E402 - after Django is set up
-
-application = GatewayApplication(_django)
+application = get_application()

@@ -16,16 +16,6 @@ SETTINGS_MODULES = {
 
 DEFAULT_SERVICE = "gateway"
 
-# Threads per gunicorn worker (``GUNICORN_THREADS`` overrides). The gateway mostly waits on its
-# upstreams: many threads let a slow service hold some while the others keep being served.
-DEFAULT_THREADS = {"gateway": 32}
-
-
-def worker_threads(service: str) -> int:
-    raw = os.environ.get("GUNICORN_THREADS", "").strip()
-    return int(raw) if raw else DEFAULT_THREADS.get(service, 4)
-
-
 # The services that publish versioned APIs (and so contracts); the gateway only routes to them.
 API_SERVICES = [name for name in SETTINGS_MODULES if name != "gateway"]
 

@@ -5,32 +5,28 @@ recorder, the rate limiter, cached lifecycles, keys held by the worker) and in t
 rate-limit windows, responses). Every test starts from nothing, so no test can pass or fail
 because of another one.
 
-Proxied calls are driven through the gateway's real WSGI application (its front door), and its
-upstream calls end in :class:`FakeUpstream`, which plays the upstream at urllib3's connection
-pool: everything the gateway does up to the socket runs for real.
+Proxied calls are driven through the gateway's real ASGI application (its front door), and its
+upstream calls end in :class:`FakeUpstream`, which plays the upstream at aiohttp's client
+session: everything the gateway does up to the socket runs for real.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import json
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
 
+import aiohttp
 import pytest
-import urllib3
+from aiohttp.client_reqrep import ConnectionKey
+from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
-from urllib3.util import SKIP_HEADER
+from django.test import Client
+from multidict import CIMultiDict, CIMultiDictProxy
 
 import contracts.lifecycle
 from contracts.lifecycle import DEFAULT_PATH as DEFAULT_LIFECYCLE
@@ -56,7 +52,7 @@ def clear_cache() -> None:
 def _forget_everything() -> None:
     breaker.reset_all()
     bulkhead.reset_all()
-    proxy._pools.clear()
+    proxy._sessions.clear()
     pipeline._rate_limiter = None
     auth.forget_all()
     response_cache.forget_seen()
@@ -91,36 +87,36 @@ def routed(settings):
     settings.GATEWAY_UPSTREAMS = {"faq": UPSTREAM}
 
 
-# --- the upstream, played at urllib3's connection pool ---------------------------------------
+# --- the upstream, played at aiohttp's client session ----------------------------------------
+
+_KEY = ConnectionKey("faq.internal", 80, False, True, None, None, None, None)
 
 
 def refused() -> Exception:
-    """What urllib3 raises when nothing listens on the upstream's port."""
-    error = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")
-    error.__cause__ = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
-    return error
+    """What aiohttp raises when nothing listens on the upstream's port."""
+    return aiohttp.ClientConnectorError(_KEY, ConnectionRefusedError(errno.ECONNREFUSED, "refused"))
 
 
 def reset() -> Exception:
-    """What urllib3 raises when the upstream drops the connection before it answers."""
-    return ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset"))
+    """What aiohttp raises when the upstream drops the connection before it answers."""
+    return aiohttp.ServerDisconnectedError()
 
 
 def read_timeout() -> Exception:
-    return ReadTimeoutError(None, "/", "Read timed out.")
+    return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
 
 
 def connect_timeout() -> Exception:
-    return ConnectTimeoutError(None, "Connection to faq.internal timed out.")
+    return aiohttp.ConnectionTimeoutError("Connection timeout to host http://faq.internal")
 
 
 @dataclass
 class SentRequest:
     method: str
     url: str
-    headers: urllib3.HTTPHeaderDict
+    headers: CIMultiDict
     body: bytes | None
-    timeout: urllib3.Timeout
+    timeout: aiohttp.ClientTimeout
 
 
 @dataclass
@@ -131,19 +127,53 @@ class Sent:
 @dataclass
 class _Reply:
     method: str
-    url: str
+    url: str | re.Pattern
     status: int = 200
     body: bytes | Exception = b""
     headers: dict = field(default_factory=dict)
 
 
+class _Content:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    async def iter_chunked(self, size: int):
+        for start in range(0, len(self._body), size):
+            yield self._body[start : start + size]
+
+
+class FakeResponse:
+    """What the gateway reads of aiohttp's ``ClientResponse``."""
+
+    def __init__(self, status: int, headers: dict, body: bytes):
+        self.status = status
+        self.raw_headers = tuple(
+            (name.encode("latin-1"), str(value).encode("latin-1"))
+            for name, value in headers.items()
+        )
+        self.headers = CIMultiDictProxy(CIMultiDict(headers))
+        self.content = _Content(body)
+        self._body = body
+        self.released = self.closed = False
+
+    async def read(self) -> bytes:
+        return self._body
+
+    def release(self) -> None:
+        self.released = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
 class FakeUpstream:
     """Answers the gateway's upstream calls as registered (``responses``' style: the replies
     for a method and URL are used in turn, the last one again and again). ``calls`` is every
-    request that reached it; one to anything not registered fails as a reset connection."""
+    request that reached it; one to anything not registered fails as a dropped connection."""
 
     def __init__(self):
         self.calls: list[Sent] = []
+        self.responses: list[FakeResponse] = []
         self._replies: list[_Reply] = []
 
     def add(self, method, url, *, status=200, json=None, body=b"", headers=None, content_type=None):
@@ -177,29 +207,22 @@ class FakeUpstream:
     def delete(self, url, **kwargs):
         self.add("DELETE", url, **kwargs)
 
-    def urlopen(self, pool, method, url, body=None, headers=None, **options):
-        base = f"{pool.scheme}://{pool.host}"
-        if pool.port and pool.port != {"http": 80, "https": 443}[pool.scheme]:
-            base += f":{pool.port}"
-        sent_headers = urllib3.HTTPHeaderDict(
-            {name: value for name, value in (headers or {}).items() if value != SKIP_HEADER}
-        )
-        if body is not None:
-            sent_headers["Content-Length"] = str(len(body))
-        full = base + url
-        self.calls.append(Sent(SentRequest(method, full, sent_headers, body, options["timeout"])))
+    async def request(self, session, method, url, *, headers=None, data=None, **options):
+        assert session._skip_auto_headers, "aiohttp would add default headers of its own"
+        sent_headers = CIMultiDict(headers or {})
+        if data is not None:
+            sent_headers["Content-Length"] = str(len(data))
+        full = str(url)
+        sent = SentRequest(method, full, sent_headers, data, options["timeout"])
+        self.calls.append(Sent(sent))
         reply = self._reply_for(method, full)
         if reply is None:
             raise reset()
         if isinstance(reply.body, Exception):
             raise reply.body
-        return urllib3.HTTPResponse(
-            body=io.BytesIO(reply.body),
-            headers=reply.headers,
-            status=reply.status,
-            preload_content=False,
-            decode_content=False,
-        )
+        response = FakeResponse(reply.status, reply.headers, reply.body)
+        self.responses.append(response)
+        return response
 
     def _reply_for(self, method: str, url: str) -> _Reply | None:
         path_only = url.split("?", 1)[0]
@@ -228,10 +251,10 @@ def upstream(routed, monkeypatch):
     """The FAQ service behind the gateway; ``.calls`` is what reached it."""
     fake = FakeUpstream()
 
-    def urlopen(pool, method, url, body=None, headers=None, **options):
-        return fake.urlopen(pool, method, url, body, headers, **options)
+    async def request(session, method, url, **kwargs):
+        return await fake.request(session, method, url, **kwargs)
 
-    monkeypatch.setattr(urllib3.HTTPConnectionPool, "urlopen", urlopen)
+    monkeypatch.setattr(aiohttp.ClientSession, "_request", request)
     return fake
 
 
@@ -265,27 +288,19 @@ def key(alice):
     return alice[1]
 
 
-class EnvironFactory(RequestFactory):
-    """Django's request factory, stopped at the WSGI environ a server would pass (a WSGIRequest
-    rewrites ``PATH_INFO`` in place)."""
-
-    def request(self, **request):
-        return self._base_environ(**request)
-
-
 class Gateway:
-    """Calls through the gateway's WSGI application as a consumer would. Responses are Django
-    ``HttpResponse`` objects with ``body``: the bytes the client received."""
+    """Calls through the gateway's ASGI application as a consumer would (its pages through
+    Django's test client). Responses are Django ``HttpResponse`` objects with ``body``: the bytes
+    the client received."""
 
     def __init__(self, key: str | None):
-        self.factory = EnvironFactory()
         self.application = GatewayApplication(self._not_proxied)
         self.client = Client()
         self.key = key
 
     @staticmethod
-    def _not_proxied(environ, start_response):
-        raise AssertionError(f"{environ['PATH_INFO']} is not a proxied path")
+    async def _not_proxied(scope, receive, send):
+        raise AssertionError(f"{scope['path']} is not a proxied path")
 
     def call(self, method, path, body=None, *, key=None, content_type=None, headers=None, **meta):
         headers = dict(headers or {})
@@ -306,15 +321,16 @@ class Gateway:
             )
             response.body = response.content
             return response
-        environ = self.factory.generic(
+        if body or method in ("POST", "PUT", "PATCH"):
+            headers.setdefault("Content-Type", content_type or "application/octet-stream")
+        return run_asgi(
+            self.application,
             method,
             path,
+            headers,
             body or b"",
-            content_type=content_type or "application/octet-stream",
-            headers=headers,
-            **meta,
+            scheme="https" if meta.pop("secure", False) else "http",
         )
-        return run_wsgi(self.application, environ)
 
     def get(self, path, **kwargs):
         return self.call("GET", path, **kwargs)
@@ -337,28 +353,56 @@ class Received(HttpResponse):
         return json.loads(self.body)
 
 
-def run_wsgi(application, environ) -> Received:
-    """One request through a WSGI application, read back as a server would send it."""
-    started = {}
+def run_asgi(application, method, target, headers, body: bytes, *, scheme="http") -> Received:
+    """One request through an ASGI application, as gunicorn would pass it, read back as a server
+    would send it."""
+    path, _, query = target.partition("?")
+    raw_headers = [(b"host", b"testserver")]
+    raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    if body:
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": unquote_to_bytes(path).decode("utf-8", "replace"),
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": raw_headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict] = []
+    request = [{"type": "http.request", "body": body, "more_body": False}]
 
-    def start_response(status, headers, exc_info=None):
-        started["status"], started["headers"] = status, headers
+    async def receive():
+        return request.pop(0) if request else {"type": "http.disconnect"}
 
-    iterable = application(environ, start_response)
-    try:
-        body = b"".join(iterable)
-    finally:
-        if hasattr(iterable, "close"):
-            iterable.close()
-    response = Received(body, status=int(started["status"].split(" ", 1)[0]))
+    async def send(message):
+        sent.append(message)
+
+    async def run():
+        try:
+            await application(scope, receive, send)
+        finally:
+            await proxy.close_sessions()
+
+    async_to_sync(run)()
+    [start] = [m for m in sent if m["type"] == "http.response.start"]
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert not sent[-1].get("more_body"), "the body never ended"
+    response = Received(content, status=start["status"])
     del response["Content-Type"]
     joined: dict[str, list[str]] = {}
-    for name, value in started["headers"]:
-        joined.setdefault(name, []).append(value)
+    for name, value in start["headers"]:
+        joined.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
     for name, values in joined.items():
         response[name] = ", ".join(values)
-    response.body = body
-    response.raw_headers = started["headers"]
+    response.body = content
+    response.raw_headers = start["headers"]
     return response
 
 

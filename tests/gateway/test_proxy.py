@@ -385,7 +385,7 @@ class TestUpstreamFailures:
         gateway.get("/faq/v2/faqs/17")
 
         timeout = upstream.calls[0].request.timeout
-        assert (timeout.connect_timeout, timeout.read_timeout) == (1.5, 7.0)
+        assert (timeout.sock_connect, timeout.sock_read) == (1.5, 7.0)
 
 
 def test_a_call_that_reaches_no_mock_proves_the_upstream_was_tried(gateway, upstream, settings):
