@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from pathlib import Path
 
-from django.conf import settings
 from django.utils.http import http_date
 
 import contracts
-from contracts.lifecycle import BROWNOUT, Lifecycle, lifecycle_of
+from contracts.lifecycle import BROWNOUT, Lifecycle, load
 from contracts.validation import operations
+from gateway.conf import hot
 from gateway.edge import problem
 from gateway.routing import Route
 from services.kit import problems
@@ -20,7 +19,13 @@ GONE = problems.problem_type("version-gone")
 
 
 def lifecycle(service: str, version: str) -> Lifecycle:
-    return lifecycle_of(service, version, Path(settings.GATEWAY_LIFECYCLE_FILE))
+    found = load(hot().lifecycle_file).get((service, version))
+    return found if found is not None else _undeclared(service, version)
+
+
+@functools.cache
+def _undeclared(service: str, version: str) -> Lifecycle:
+    return Lifecycle(service, version)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from gateway.conf import hot
 from services.kit import problems
 from services.kit.logging import request_id_var
 from services.kit.middleware import guard_refusal, request_id_from
@@ -121,7 +122,7 @@ class Call:
     @property
     def scheme(self) -> str:
         # As Django reads it: behind a trusted router the original scheme is in a header.
-        header, secure = settings.SECURE_PROXY_SSL_HEADER or (None, None)
+        header, secure = hot().proxy_ssl_header or (None, None)
         if header and header.startswith("HTTP_"):
             forwarded = self._headers.get(header[5:].lower().replace("_", "-"))
             if forwarded is not None:
@@ -131,7 +132,7 @@ class Call:
     @property
     def host(self) -> str:
         """The host the caller named; ``""`` when ``ALLOWED_HOSTS`` does not allow it."""
-        if settings.USE_X_FORWARDED_HOST and "x-forwarded-host" in self._headers:
+        if hot().use_x_forwarded_host and "x-forwarded-host" in self._headers:
             host = self._headers["x-forwarded-host"]
         elif "host" in self._headers:
             host = self._headers["host"]
@@ -189,6 +190,10 @@ def _allowed(host: str) -> bool:
 
 
 _HOSTS: dict[str, bool] = {}
+
+
+def forget_hosts() -> None:
+    _HOSTS.clear()
 
 
 class ClientGone(Exception):

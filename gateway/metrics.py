@@ -46,11 +46,23 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+_children: dict[tuple, object] = {}
+
+
+def _child(metric, *labels: str):
+    """The labelled child, looked up once per label set (``labels()`` checks and locks)."""
+    key = (metric, labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def observe(
     service: str, version: str, consumer: str, status: int, seconds: float, failure: str | None
 ) -> None:
     """One answered call: its count, its latency and, if the upstream failed, why."""
-    REQUESTS.labels(service, version, consumer, str(status)).inc()
-    LATENCY.labels(service, version).observe(seconds)
+    _child(REQUESTS, service, version, consumer, str(status)).inc()
+    _child(LATENCY, service, version).observe(seconds)
     if failure:
-        UPSTREAM_FAILURES.labels(service, failure).inc()
+        _child(UPSTREAM_FAILURES, service, failure).inc()

@@ -17,10 +17,10 @@ import weakref
 
 import aiohttp
 import urllib3
-from django.conf import settings
 from urllib3.util import SKIP_HEADER
 from yarl import URL
 
+from gateway.conf import hot
 from gateway.routing import Route, base_path
 from services.kit.gateway_trust import CONSUMER_HEADER, SIGNATURE_HEADER, sign
 
@@ -136,9 +136,10 @@ def outgoing_headers(call, route: Route, consumer: str) -> dict[str, str]:
     headers["X-Forwarded-Prefix"] = f"/{route.service}"
     headers["X-Request-ID"] = call.request_id
     headers[CONSUMER_HEADER] = consumer
-    if settings.GATEWAY_SECRET:
+    secret = hot().secret
+    if secret:
         headers[SIGNATURE_HEADER] = sign(
-            settings.GATEWAY_SECRET, method=call.method, path=route.path, consumer=consumer
+            secret, method=call.method, path=route.path, consumer=consumer
         )
     return headers
 
@@ -162,12 +163,11 @@ async def forward(call, route: Route, consumer: str) -> aiohttp.ClientResponse:
     url = URL(route.url + (f"?{call.query}" if call.query else ""), encoded=True)
     body = call.body or None
     headers = outgoing_headers(call, route, consumer)
-    attempts = 1 + (settings.GATEWAY_RETRIES if call.method in IDEMPOTENT else 0)
+    conf = hot()
+    attempts = 1 + (conf.retries if call.method in IDEMPOTENT else 0)
     session = session_for(route.upstream)
     timeout = aiohttp.ClientTimeout(
-        total=None,
-        sock_connect=settings.GATEWAY_CONNECT_TIMEOUT,
-        sock_read=settings.GATEWAY_READ_TIMEOUT,
+        total=None, sock_connect=conf.connect_timeout, sock_read=conf.read_timeout
     )
     kind = "reset"
     for attempt in range(attempts):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.module_loading import import_string
+
+from gateway.conf import hot
 
 
 class RateLimiter:
@@ -24,18 +25,19 @@ class CacheRateLimiter(RateLimiter):
     window = 60
 
     def check(self, consumer) -> int | None:
-        limit = consumer.rate_limit_per_minute or settings.GATEWAY_RATE_LIMIT_PER_MINUTE
+        conf = hot()
+        limit = consumer.rate_limit_per_minute or conf.rate_limit
         if limit <= 0:
             return None
         now = time.time()
         window = int(now // self.window)
         key = f"gw:rl:{consumer.pk}:{window}"
-        cache.add(key, 0, self.window + 5)
+        cache = conf.cache
         try:
+            count = cache.incr(key)  # one cache operation on every call but a window's first
+        except ValueError:  # no count for this window yet: open it (another worker may race)
+            cache.add(key, 0, self.window + 5)
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr: this call opens the window
-            cache.set(key, 1, self.window + 5)
-            count = 1
         if count <= limit:
             return None
         return max(1, int((window + 1) * self.window - now) + 1)

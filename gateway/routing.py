@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from django.conf import settings
-
 import contracts
 from contracts.validation import operations
+from gateway.conf import hot
 
 _ENCODED_TRICKS = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -66,6 +65,7 @@ def _matchers(service: str, version: str) -> list[tuple[re.Pattern, str, str, st
     return found
 
 
+@functools.lru_cache(maxsize=4096)
 def match_operation(service: str, version: str, method: str, path: str) -> Operation | None:
     candidates = _matchers(service, version)
     fallback = None
@@ -83,7 +83,7 @@ def published_versions(service: str) -> list[str]:
 
 
 def resolve(service: str, version: str, rest: str, raw_path: str, method: str) -> Route:
-    upstream = settings.GATEWAY_UPSTREAMS.get(service)
+    upstream = hot().upstreams.get(service)
     if upstream is None:
         raise NotRoutable(f"There is no service {service!r} here.")
     if version not in published_versions(service):

@@ -13,7 +13,7 @@ import bisect
 import datetime as dt
 import logging
 import threading
-from dataclasses import astuple, dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -25,8 +25,7 @@ logger = logging.getLogger("switchyard.usage")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
-class UsageKey:
+class UsageKey(NamedTuple):
     hour: dt.datetime
     service: str
     version: str
@@ -72,12 +71,12 @@ class DatabaseUsageStore(UsageStore):
         daily: dict[tuple, Tally] = {}
         last_seen: dict[tuple, dt.datetime] = {}
         for key, tally in batch.items():
-            day_key = (key.hour.date(), *astuple(key)[1:])
+            day_key = (key.hour.date(), *key[1:])
             daily.setdefault(day_key, Tally()).merge(tally)
             last_seen[day_key] = max(last_seen.get(day_key, tally.last_seen), tally.last_seen)
         with transaction.atomic():
-            for key, tally in sorted(batch.items(), key=lambda item: astuple(item[0])):
-                _increment(UsageRollup, {"hour": key.hour, **_dimensions(astuple(key)[1:])}, tally)
+            for key, tally in sorted(batch.items()):
+                _increment(UsageRollup, {"hour": key.hour, **_dimensions(key[1:])}, tally)
             for day_key, tally in sorted(daily.items()):
                 _increment(
                     UsageDaily,

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import functools
 
-from django.conf import settings
-
 from contracts.validation import Contract
+from gateway.conf import hot
 from gateway.edge import problem
 from gateway.routing import Route
 from services.kit import problems
 
 
 def enabled(route: Route) -> bool:
-    wanted = settings.GATEWAY_VALIDATE
+    wanted = hot().validate
     return "*" in wanted or f"{route.service}:{route.version}" in wanted
 
 
