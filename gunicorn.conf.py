@@ -17,7 +17,10 @@ bind = [f"{host}:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 if service == "gateway":
     wsgi_app = "asgi:application"
-    worker_class = "asgi"
+    worker_class = "asgi"  # on uvloop when it is installed (it is a dependency)
+    # Each worker listens on its own socket and the kernel spreads new connections over them:
+    # on one shared socket, a few keep-alive clients all land on whichever worker woke first.
+    reuse_port = True
 else:
     wsgi_app = "wsgi:application"
     worker_class = "gthread"
