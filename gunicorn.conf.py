@@ -18,13 +18,14 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 if service == "gateway":
     wsgi_app = "asgi:application"
     worker_class = "asgi"  # on uvloop when it is installed (it is a dependency)
-    # Each worker listens on its own socket and the kernel spreads new connections over them:
-    # on one shared socket, a few keep-alive clients all land on whichever worker woke first.
-    reuse_port = True
 else:
     wsgi_app = "wsgi:application"
     worker_class = "gthread"
     threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Each worker listens on its own socket and the kernel spreads new connections over them: on one
+# shared socket, a few keep-alive clients (the gateway's pool, say) all land on whichever worker
+# woke first, and the others idle.
+reuse_port = True
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
@@ -53,6 +54,12 @@ def on_exit(server):
         import shutil
 
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+
+
+def post_worker_init(worker):
+    # With reuse_port the workers bind, not the master (whose own line names no address).
+    for listener in worker.sockets:
+        worker.log.info("Listening at: %s (%s)", listener, worker.pid)
 
 
 def worker_exit(server, worker):

@@ -240,7 +240,8 @@ class GatewayApplication:
             raise
         except Exception:
             error_logger.exception(
-                "unhandled exception", extra={"method": call.method, "path": call.path}
+                "unhandled exception",
+                extra={"method": call.method, "path": call.path, "request_id": call.request_id},
             )
             answer = problem(
                 500, detail="The server failed to handle this request; it has been logged."
@@ -252,6 +253,7 @@ class GatewayApplication:
                 "path": call.path,
                 "status": answer.status,
                 "consumer": call.name,
+                "request_id": call.request_id,
                 "duration_ms": round((time.perf_counter() - call.started) * 1000, 2),
             },
         )

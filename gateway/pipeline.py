@@ -100,37 +100,42 @@ async def call_upstream(call: Call) -> Answer:
     bulkhead = bulkhead_for(call.route.upstream)
     if not bulkhead.enter():
         return _failure(call, proxy.UpstreamError("bulkhead-full", retry_after=1))
+    answer = None
     try:
-        breaker = breaker_for(call.route.upstream)
-        wait = breaker.allow()
-        if wait is not None:
-            return _failure(call, proxy.UpstreamError("circuit-open", retry_after=wait))
-        try:
-            upstream = await proxy.forward(call, call.route, call.name)
-        except proxy.UpstreamError as exc:
-            breaker.failed()
-            return _failure(call, exc)
-        except BaseException:
-            breaker.failed()  # never leave a half-open breaker waiting for a probe that died
-            raise
-        breaker.succeeded()
-        answer = await _relay(call, upstream)
-    except BaseException:
-        bulkhead.leave()
-        raise
+        answer = await _through_breaker(call)
+    finally:
+        if answer is None or answer.close is None:
+            bulkhead.leave()
     if answer.close is None:
-        bulkhead.leave()
-    else:  # streamed: the slot is held until the body has gone out
-        close = answer.close
+        return answer
+    # Streamed: the slot is held until the body has gone out.
+    close = answer.close
 
-        async def leave():
-            try:
-                await close()
-            finally:
-                bulkhead.leave()
+    async def leave():
+        try:
+            await close()
+        finally:
+            bulkhead.leave()
 
-        answer.close = leave
+    answer.close = leave
     return answer
+
+
+async def _through_breaker(call: Call) -> Answer:
+    breaker = breaker_for(call.route.upstream)
+    wait = breaker.allow()
+    if wait is not None:
+        return _failure(call, proxy.UpstreamError("circuit-open", retry_after=wait))
+    try:
+        upstream = await proxy.forward(call, call.route, call.name)
+    except proxy.UpstreamError as exc:
+        breaker.failed()
+        return _failure(call, exc)
+    except BaseException:
+        breaker.failed()  # never leave a half-open breaker waiting for a probe that died
+        raise
+    breaker.succeeded()
+    return await _relay(call, upstream)
 
 
 def _failure(call: Call, error: proxy.UpstreamError) -> Answer:

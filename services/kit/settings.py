@@ -95,6 +95,9 @@ MIDDLEWARE = [
     "services.kit.middleware.RequestIdMiddleware",
     "services.kit.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Length on every answer that is not streamed: without it gunicorn chunks the body,
+    # and a proxy (or cache) in front can neither read it in one go nor keep it.
+    "django.middleware.common.CommonMiddleware",
     "services.kit.gateway_trust.GatewayTrustMiddleware",
     "services.kit.middleware.ProblemMiddleware",
 ]

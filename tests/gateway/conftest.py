@@ -353,15 +353,16 @@ class Received(HttpResponse):
         return json.loads(self.body)
 
 
-def run_asgi(application, method, target, headers, body: bytes, *, scheme="http") -> Received:
-    """One request through an ASGI application, as gunicorn would pass it, read back as a server
-    would send it."""
+def asgi_scope(method, target, headers=None, body: bytes = b"", *, scheme="http") -> dict:
+    """The HTTP scope gunicorn's ASGI worker passes for this request (Host: testserver)."""
     path, _, query = target.partition("?")
     raw_headers = [(b"host", b"testserver")]
-    raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    raw_headers += [
+        (name.lower().encode(), value.encode()) for name, value in (headers or {}).items()
+    ]
     if body:
         raw_headers.append((b"content-length", str(len(body)).encode()))
-    scope = {
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -375,6 +376,12 @@ def run_asgi(application, method, target, headers, body: bytes, *, scheme="http"
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
+
+
+def run_asgi(application, method, target, headers, body: bytes, *, scheme="http") -> Received:
+    """One request through an ASGI application, as gunicorn would pass it, read back as a server
+    would send it."""
+    scope = asgi_scope(method, target, headers, body, scheme=scheme)
     sent: list[dict] = []
     request = [{"type": "http.request", "body": body, "more_body": False}]
 
