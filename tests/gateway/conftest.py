@@ -30,7 +30,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 import contracts.lifecycle
 from contracts.lifecycle import DEFAULT_PATH as DEFAULT_LIFECYCLE
-from gateway import auth, breaker, bulkhead, pipeline, proxy, response_cache, usage
+from gateway import auth, breaker, bulkhead, pipeline, proxy, ratelimit, response_cache, usage
 from gateway.edge import PROXIED, GatewayApplication
 
 UPSTREAM = "http://faq.internal"
@@ -54,6 +54,7 @@ def _forget_everything() -> None:
     bulkhead.reset_all()
     proxy._sessions.clear()
     pipeline._rate_limiter = None
+    ratelimit.forget_counts()
     auth.forget_all()
     response_cache.forget_seen()
     contracts.lifecycle.load.cache_clear()

@@ -115,3 +115,22 @@ class TestCacheRateLimiter:
 
     def test_the_no_limiter_never_says_wait(self, alice):
         assert {NoRateLimiter().check(alice[0]) for _ in range(1000)} == {None}
+
+
+def test_without_a_shared_cache_each_window_is_counted_here_and_forgotten_when_over(
+    alice, settings, frozen_minute
+):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from gateway.conf import hot
+
+    if not isinstance(hot().cache, LocMemCache):
+        pytest.skip("with Redis the windows are counted in the shared cache")
+    settings.GATEWAY_RATE_LIMIT_PER_MINUTE = 1
+    limiter, consumer = CacheRateLimiter(), alice[0]
+
+    assert [limiter.check(consumer), limiter.check(consumer) is not None] == [None, True]
+    frozen_minute.now += 60
+
+    assert limiter.check(consumer) is None  # a new window
+    assert list(ratelimit._here) == [(consumer.pk, int(frozen_minute.now // 60))]
