@@ -40,10 +40,11 @@ def app_env(service: str, var_dir: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(env: dict, *args: str) -> str:
+def manage(env: dict, *args: str, root: Path = ROOT) -> str:
+    """``manage.py`` of the checkout at ``root`` (a benchmark may run an older one's app)."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         check=True,
         capture_output=True,

@@ -1,10 +1,11 @@
-"""A bulkhead per upstream: a bounded share of the worker's threads for each service.
+"""A bulkhead per upstream: a bounded share of the gateway's calls in flight for each service.
 
-A hung or slow service holds every thread that waits on it. Without a bound, enough calls to it
-take all of a worker's threads and every other service waits too. Each upstream may have at most
-``GATEWAY_UPSTREAM_CONCURRENCY`` calls in flight per worker process (by default half of the
-worker's threads, as Envoy bounds each cluster's requests); a call over it is refused at once
-with 503 and ``Retry-After``, and the other services keep their threads.
+A call waiting on a hung or slow service holds no thread (it is a coroutine in the worker's event
+loop), but it still holds a client connection, an upstream connection and memory, and a hung
+service would gather them without bound. Each upstream may have at most
+``GATEWAY_UPSTREAM_CONCURRENCY`` calls in flight per worker process (100 by default, well under the
+worker's 1000 connections; Envoy bounds each cluster's requests the same way); a call over it is
+refused at once with 503 and ``Retry-After``, and the other services are served as usual.
 """
 
 from __future__ import annotations
