@@ -779,7 +779,6 @@ def main() -> int:
     config = {
         "workers": args.workers,
         "threads": args.threads,
-        "gateway_root": str(args.gateway_root),
         "gateway_commit": gateway_commit(args.gateway_root),
         "rounds": args.rounds,
         "duration_s": args.duration,
