@@ -3,6 +3,8 @@ and the upstream part of /__health__."""
 
 from __future__ import annotations
 
+import hmac
+
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -13,7 +15,7 @@ from rest_framework.views import APIView
 
 import contracts
 from contracts.lifecycle import ACTIVE
-from gateway import auth, deprecation, selectors
+from gateway import auth, deprecation, metrics, selectors
 from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
 from gateway.models import Consumer
@@ -101,9 +103,45 @@ class IsPlatformOrStaff(permissions.BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
+        if isinstance(user, Scraper):
+            return True
         if isinstance(user, Consumer):
             return user.is_platform
         return bool(user and getattr(user, "is_staff", False))
+
+
+class Scraper:
+    """Whoever holds ``GATEWAY_METRICS_TOKEN``: a Prometheus server, say."""
+
+    is_authenticated = True
+
+
+class MetricsTokenAuthentication(PlatformKeyAuthentication):
+    """``Authorization: Bearer <GATEWAY_METRICS_TOKEN>``, as Prometheus' ``authorization``
+    setting sends it; any other bearer goes on to the platform keys."""
+
+    def authenticate(self, request):
+        expected = settings.GATEWAY_METRICS_TOKEN
+        token = auth.bearer_token(request.headers.get("Authorization", ""))
+        if expected and token and hmac.compare_digest(token.encode(), expected.encode()):
+            return Scraper(), None
+        return None
+
+
+class MetricsApi(APIView):
+    """``/metrics`` (Prometheus): its labels name every consumer, so it is for the platform team
+    (the scrape token, a platform key or a staff login), like the usage data."""
+
+    authentication_classes = [
+        MetricsTokenAuthentication,
+        PlatformKeyAuthentication,
+        authentication.SessionAuthentication,
+    ]
+    permission_classes = [IsPlatformOrStaff]
+
+    def get(self, request):
+        body, content_type = metrics.exposition()
+        return HttpResponse(body, content_type=content_type)
 
 
 class UsageQuery(serializers.Serializer):

@@ -84,6 +84,8 @@ GATEWAY_LIFECYCLE_FILE = os.environ.get(
 )
 # service:version pairs whose requests the gateway checks against the contract itself.
 GATEWAY_VALIDATE = env_list("GATEWAY_VALIDATE", "")
+# The bearer token Prometheus scrapes /metrics with (a platform key or a staff login work too).
+GATEWAY_METRICS_TOKEN = os.environ.get("GATEWAY_METRICS_TOKEN", "")
 GATEWAY_CACHE_MAX_BODY_BYTES = env_int("GATEWAY_CACHE_MAX_BODY_BYTES", 256 * 1024)
 HEALTH_EXTRA_CHECKS = ["gateway.pages.upstream_checks"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

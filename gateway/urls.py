@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from gateway import dashboard_views, pages, views
+from gateway import dashboard_views, pages
 from services.kit.urls import (  # noqa: F401 - Django looks the handlers up here
     fallback_patterns,
     handler400,
@@ -13,7 +13,7 @@ from services.kit.urls import (  # noqa: F401 - Django looks the handlers up her
 
 urlpatterns = [
     *health_patterns,
-    path("metrics", views.metrics_view, name="metrics"),
+    path("metrics", pages.MetricsApi.as_view(), name="metrics"),
     path("__api__/", pages.api_index, name="api-index"),
     re_path(
         r"^__api__/(?P<service>[a-z][a-z0-9_-]*)/(?P<version>v[0-9]+)\.(?P<fmt>yaml|json)$",

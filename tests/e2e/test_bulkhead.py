@@ -24,6 +24,7 @@ from tests.helpers import assert_problem
 pytestmark = pytest.mark.e2e
 
 READ_TIMEOUT = 8.0
+METRICS_TOKEN = "bulkhead-scrape-token"
 HUNG_CALLS = 24
 
 
@@ -129,6 +130,7 @@ def gateway_settings(hung: HangingUpstream, quick: QuickUpstream, **extra: str) 
         "GATEWAY_RATE_LIMIT_PER_MINUTE": "0",
         # Every hung call is a timeout: the breaker must not be what protects the others here.
         "GATEWAY_BREAKER_FAILURES": "1000",
+        "GATEWAY_METRICS_TOKEN": METRICS_TOKEN,
         **extra,
     }
 
@@ -242,7 +244,8 @@ def test_calls_over_the_share_are_refused_at_once_and_counted(start_gateway, ups
     assert max(timings) < 1.0, timings
     assert sorted(future.result()[0].status_code for future in futures) == [503] * 7 + [504] * 3
 
-    metrics = http.get(f"{server.url}/metrics").text
+    scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    metrics = http.get(f"{server.url}/metrics", headers=scrape).text
     failures = {
         sample.labels["kind"]: sample.value
         for family in text_string_to_metric_families(metrics)

@@ -1104,8 +1104,8 @@ def test_health_warns_but_answers_200_when_the_upstream_is_down(http, deployment
     assert body["checks"]["database"]["status"] == "pass"
 
 
-def requests_total(http, gateway, consumer: str) -> float:
-    response = http.get(f"{gateway.url}/metrics")
+def requests_total(http, gateway, consumer: str, key: dict[str, str]) -> float:
+    response = http.get(f"{gateway.url}/metrics", headers=key)
     assert response.status_code == 200, response.text
     return sum(
         sample.value
@@ -1121,9 +1121,18 @@ def test_metrics_count_every_call_across_the_workers(http, deployment, gateway):
         http, gateway, deployment.metrics_dirs["main"], deployment.key("dave"), "dave", at_least=10
     )
 
-    assert requests_total(http, gateway, "dave") == made
+    assert requests_total(http, gateway, "dave", deployment.key("ops")) == made
     per_worker = requests_by_worker(deployment.metrics_dirs["main"], "dave")
     assert len(per_worker) == 2 and sum(per_worker.values()) == made, per_worker
+
+
+def test_metrics_name_consumers_so_only_the_platform_team_reads_them(http, deployment, gateway):
+    anonymous = http.get(f"{gateway.url}/metrics")
+    consumer = http.get(f"{gateway.url}/metrics", headers=deployment.key("dave"))
+
+    assert problem(anonymous, 401) and problem(consumer, 403)
+    for response in (anonymous, consumer):
+        assert "dave" not in response.text and "switchyard_gateway" not in response.text
 
 
 @pytest.mark.parametrize("path, status", [("/__health__", 405), ("/no/such/route", 404)])
