@@ -9,7 +9,6 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache.backends.locmem import LocMemCache
 from django.utils.module_loading import import_string
 
 from gateway.conf import hot
@@ -21,35 +20,46 @@ class RateLimiter:
         raise NotImplementedError
 
 
-class CacheRateLimiter(RateLimiter):
-    """Fixed one-minute windows counted in the cache every worker and instance shares (atomic
-    ``INCR`` on Redis). Without a shared cache (local memory, which each process has for itself
-    anyway) the windows are counted in this process's memory directly: the same counts, for a dict
-    update instead of the cache's key checks, locking and pickling on every call."""
+class WindowRateLimiter(RateLimiter):
+    """Fixed one-minute windows; subclasses say where a window's calls are counted."""
 
     window = 60
 
     def check(self, consumer) -> int | None:
-        conf = hot()
-        limit = consumer.rate_limit_per_minute or conf.rate_limit
+        limit = consumer.rate_limit_per_minute or hot().rate_limit
         if limit <= 0:
             return None
         now = time.time()
         window = int(now // self.window)
-        if isinstance(conf.cache, LocMemCache):
-            count = _count_here(consumer.pk, window)
-        else:
-            count = self._count_shared(conf.cache, f"gw:rl:{consumer.pk}:{window}")
-        if count <= limit:
+        if self.count(consumer.pk, window) <= limit:
             return None
         return max(1, int((window + 1) * self.window - now) + 1)
 
-    def _count_shared(self, cache, key: str) -> int:
+    def count(self, consumer: int, window: int) -> int:
+        """Add this call to the consumer's window; returns the calls in it so far."""
+        raise NotImplementedError
+
+
+class CacheRateLimiter(WindowRateLimiter):
+    """Counted in the cache every worker and instance shares (atomic ``INCR`` on Redis): the
+    default when ``REDIS_URL`` is set."""
+
+    def count(self, consumer: int, window: int) -> int:
+        cache, key = hot().cache, f"gw:rl:{consumer}:{window}"
         try:
             return cache.incr(key)  # one cache operation on every call but a window's first
         except ValueError:  # no count for this window yet: open it (another worker may race)
             cache.add(key, 0, self.window + 5)
             return cache.incr(key)
+
+
+class MemoryRateLimiter(WindowRateLimiter):
+    """Counted in this process's memory: the default without a shared cache, whose local-memory
+    stand-in is per process anyway. The same counts, for a dict update instead of the cache's key
+    checks, locking and pickling on every call."""
+
+    def count(self, consumer: int, window: int) -> int:
+        return _count_here(consumer, window)
 
 
 _here: dict[tuple[int, int], int] = {}  # (consumer, window): calls

@@ -6,6 +6,7 @@ from services.kit.settings import (
     BASE_DIR,
     KIT_APPS,
     MIDDLEWARE,
+    REDIS_URL,
     VAR_DIR,
     database_for,
     env_bool,
@@ -76,7 +77,11 @@ GATEWAY_BREAKER_FAILURES = env_int("GATEWAY_BREAKER_FAILURES", 3)
 GATEWAY_BREAKER_RESET_SECONDS = float(os.environ.get("GATEWAY_BREAKER_RESET_SECONDS", "10"))
 
 GATEWAY_RATE_LIMIT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 600)
-GATEWAY_RATE_LIMITER = os.environ.get("GATEWAY_RATE_LIMITER", "gateway.ratelimit.CacheRateLimiter")
+# Windows counted in Redis when there is one (shared by every instance), else in each process.
+GATEWAY_RATE_LIMITER = os.environ.get(
+    "GATEWAY_RATE_LIMITER",
+    "gateway.ratelimit.CacheRateLimiter" if REDIS_URL else "gateway.ratelimit.MemoryRateLimiter",
+)
 GATEWAY_USAGE_STORE = os.environ.get("GATEWAY_USAGE_STORE", "gateway.usage.DatabaseUsageStore")
 GATEWAY_USAGE_FLUSH_SECONDS = float(os.environ.get("GATEWAY_USAGE_FLUSH_SECONDS", "5"))
 GATEWAY_LIFECYCLE_FILE = os.environ.get(

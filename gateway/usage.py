@@ -87,7 +87,7 @@ class DatabaseUsageStore(UsageStore):
 
 
 class NullUsageStore(UsageStore):
-    """Keeps nothing, and nothing is counted for it (benchmarks; a gateway that must not track)."""
+    """Drops every batch: calls are still tallied in memory, never stored (benchmarks)."""
 
     def write(self, batch: dict[UsageKey, Tally]) -> None:
         return None

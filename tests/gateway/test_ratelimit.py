@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from gateway import ratelimit
-from gateway.ratelimit import CacheRateLimiter, NoRateLimiter
+from gateway.ratelimit import CacheRateLimiter, MemoryRateLimiter, NoRateLimiter
 from tests.gateway.conftest import UPSTREAM
 from tests.helpers import assert_problem
 
@@ -117,17 +117,11 @@ class TestCacheRateLimiter:
         assert {NoRateLimiter().check(alice[0]) for _ in range(1000)} == {None}
 
 
-def test_without_a_shared_cache_each_window_is_counted_here_and_forgotten_when_over(
+def test_the_memory_limiter_counts_each_window_here_and_forgets_it_when_over(
     alice, settings, frozen_minute
 ):
-    from django.core.cache.backends.locmem import LocMemCache
-
-    from gateway.conf import hot
-
-    if not isinstance(hot().cache, LocMemCache):
-        pytest.skip("with Redis the windows are counted in the shared cache")
     settings.GATEWAY_RATE_LIMIT_PER_MINUTE = 1
-    limiter, consumer = CacheRateLimiter(), alice[0]
+    limiter, consumer = MemoryRateLimiter(), alice[0]
 
     assert [limiter.check(consumer), limiter.check(consumer) is not None] == [None, True]
     frozen_minute.now += 60
