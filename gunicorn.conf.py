@@ -60,6 +60,12 @@ def post_worker_init(worker):
     # With reuse_port the workers bind, not the master (whose own line names no address).
     for listener in worker.sockets:
         worker.log.info("Listening at: %s (%s)", listener, worker.pid)
+    if service == "gateway":
+        # Usage is flushed from the start, so a fresh install records since when it counts
+        # even before its first call.
+        from gateway.usage import get_recorder
+
+        get_recorder().start()
 
 
 def worker_exit(server, worker):

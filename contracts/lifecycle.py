@@ -11,6 +11,11 @@ all read this one file, reviewed like code. Versions not named in it are active.
         docs: https://docs.example.com/faq/migrate-to-v2
         brownouts:                              # rehearsals of the sunset: 410 while they last
           - {start: 2027-03-03T14:00:00Z, end: 2027-03-03T15:00:00Z}
+        operations:                             # where the successor's operation id differs
+          faq_answer: faq_update                # (null: the operation has no successor)
+
+Every other operation's successor is the one with the same operation id in the successor's
+contract, if it has one.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from contracts import CONTRACTS_DIR
 DEFAULT_PATH = CONTRACTS_DIR / "lifecycle.yaml"
 
 ACTIVE, DEPRECATED, BROWNOUT, SUNSET = "active", "deprecated", "brownout", "sunset"
-_KEYS = {"deprecated_at", "sunset_at", "successor", "docs", "brownouts"}
+_KEYS = {"deprecated_at", "sunset_at", "successor", "docs", "brownouts", "operations"}
 
 
 class LifecycleError(ValueError):
@@ -52,6 +57,16 @@ class Lifecycle:
     successor: str | None = None
     docs: str | None = None
     brownouts: tuple[Brownout, ...] = field(default_factory=tuple)
+    # (operation id here, its successor's operation id or None) where they are not the same id.
+    renamed: tuple[tuple[str, str | None], ...] = field(default_factory=tuple)
+
+    def successor_operation(self, operation_id: str, successor_ids) -> str | None:
+        """The successor version's operation that replaces ``operation_id``: the declared one,
+        else the one of the same id, else ``None`` (it has no successor)."""
+        declared = dict(self.renamed)
+        if operation_id in declared:
+            return declared[operation_id]
+        return operation_id if operation_id in successor_ids else None
 
     def state(self, now: dt.datetime | None = None) -> str:
         now = now or dt.datetime.now(dt.UTC)
@@ -137,6 +152,9 @@ def parse(data: dict, published: dict[str, list[str]] | None = None) -> dict[tup
                     raise LifecycleError(f"{where}: a version cannot succeed itself")
                 if published is not None and successor not in published.get(service, []):
                     raise LifecycleError(f"{where}: successor {successor} is not published")
+            renamed = _renamed(
+                spec.get("operations"), where, service, version, successor, published
+            )
             brownouts = []
             for index, window in enumerate(spec.get("brownouts") or []):
                 spot = f"{where} brownouts[{index}]"
@@ -156,8 +174,33 @@ def parse(data: dict, published: dict[str, list[str]] | None = None) -> dict[tup
                 successor=successor,
                 docs=spec.get("docs"),
                 brownouts=tuple(brownouts),
+                renamed=renamed,
             )
     return result
+
+
+def _renamed(mapping, where, service, version, successor, published) -> tuple:
+    if mapping is None:
+        return ()
+    if not isinstance(mapping, dict) or not successor:
+        raise LifecycleError(f"{where} operations: expected a mapping, and a successor to map to")
+    for old, new in mapping.items():
+        if not isinstance(old, str) or not (new is None or isinstance(new, str)):
+            raise LifecycleError(f"{where} operations: map operation ids to ids (or null)")
+    if published is not None:
+        from contracts import load as load_contract
+        from contracts.validation import operations
+
+        own = operations(load_contract(service, version))
+        theirs = operations(load_contract(service, successor))
+        for old, new in mapping.items():
+            if old not in own:
+                raise LifecycleError(f"{where} operations: {version} has no operation {old!r}")
+            if new is not None and new not in theirs:
+                raise LifecycleError(
+                    f"{where} operations: {successor} has no operation {new!r} for {old}"
+                )
+    return tuple(sorted(mapping.items()))
 
 
 @functools.cache

@@ -41,6 +41,19 @@ class Consumer(models.Model):
         return self.revoked_at is None
 
 
+class KeyChange(models.Model):
+    """One row: a counter bumped whenever a consumer is created, changed or deleted (their keys
+    above all). Every gateway process polls it (``gateway.auth``) and drops the key answers it
+    holds when it moves, so a rotation or revocation reaches every worker without a query per
+    call."""
+
+    serial = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"key change {self.serial}"
+
+
 class UsageRollup(models.Model):
     """Calls in one hour for one (service, version, operation, method, consumer, status class)."""
 
@@ -118,3 +131,66 @@ class UsageDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.service} {self.version} {self.consumer}"
+
+
+class UsageCoverage(models.Model):
+    """Since when this gateway's usage history is complete: written by the first flush of a fresh
+    install (or by demo data, which says so). A version is never "safe to sunset" on a quiet
+    window this history does not cover: no calls recorded is not the same as no calls made."""
+
+    LIVE, DEMO = "live", "demo"
+
+    since = models.DateTimeField(help_text="Every call through the gateway since then is counted.")
+    source = models.CharField(
+        max_length=8, choices=[(LIVE, "counted by the gateway"), (DEMO, "demo data")], default=LIVE
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["since"]
+
+    def __str__(self) -> str:
+        return f"usage recorded since {self.since:%Y-%m-%d %H:%M} ({self.source})"
+
+
+class UnauthenticatedDaily(models.Model):
+    """Calls refused for a missing or unknown key, by day, version and client address. Kept apart
+    from consumers' usage: a scanner must not keep a version alive. The address is stored as a
+    keyed hash, so the table can count addresses without holding any."""
+
+    day = models.DateField()
+    service = models.CharField(max_length=32)
+    version = models.CharField(max_length=16)
+    client = models.CharField(max_length=32, help_text="Keyed hash of the client address.")
+    count = models.PositiveBigIntegerField(default=0)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service", "version", "client"], name="unauthenticated_daily_key"
+            )
+        ]
+        indexes = [models.Index(fields=["service", "version", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service} {self.version} {self.count} unauthenticated"
+
+
+class Notice(models.Model):
+    """A deprecation notice sent to a consumer still calling an old version."""
+
+    consumer = models.CharField(max_length=64)
+    service = models.CharField(max_length=32)
+    version = models.CharField(max_length=16)
+    sent_at = models.DateTimeField()
+    recipients = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["service", "version", "consumer", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sent_at:%Y-%m-%d} {self.consumer}: {self.service} {self.version}"

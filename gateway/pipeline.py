@@ -28,9 +28,8 @@ from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
 from gateway.edge import Answer, Call, problem
 from gateway.ratelimit import get_rate_limiter
-from gateway.usage import get_recorder
+from gateway.usage import ANONYMOUS, get_recorder
 
-ANONYMOUS = "(anonymous)"
 # Bodies up to this size are read whole and sent in one write; larger ones are streamed.
 WHOLE_BODY_BYTES = 64 * 1024
 
@@ -189,8 +188,8 @@ def finish(call: Call, answer: Answer) -> None:
     elapsed = time.perf_counter() - call.started
     name = call.name or ANONYMOUS
     route_ = call.route
-    # Unauthenticated calls are counted too (as "(anonymous)"): who calls without a key is
-    # exactly what a platform team needs to find before switching a version off.
+    # Unauthenticated calls are counted too (as "(anonymous)", and apart by client address):
+    # the sunset verdict reports them without letting a scanner keep a version alive.
     get_recorder().record(
         service=route_.service,
         version=route_.version,
@@ -199,6 +198,7 @@ def finish(call: Call, answer: Answer) -> None:
         consumer=name,
         status=answer.status,
         latency_ms=elapsed * 1000,
+        client=None if call.name else call.client,
     )
     metrics.observe(route_.service, route_.version, name, answer.status, elapsed, call.failure)
 

@@ -4,6 +4,12 @@
 the usage store every ``GATEWAY_USAGE_FLUSH_SECONDS``; the gunicorn ``worker_exit`` hook (and
 ``atexit``) flush the rest on a graceful shutdown. A store that fails keeps its batch for the next
 flush: a request never waits on, or fails because of, the usage store.
+
+The first flush of a fresh install also records since when usage is counted
+(:class:`~gateway.models.UsageCoverage`): the sunset verdict never reads "nobody called" from
+days the gateway was not counting. Calls refused for a missing or unknown key are tallied apart
+as well, by a keyed hash of the client address, so that they can be reported without counting as
+a consumer.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import atexit
 import bisect
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import threading
 from typing import NamedTuple
@@ -19,10 +27,36 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils.module_loading import import_string
 
-from gateway.models import LATENCY_BUCKETS_MS, UsageDaily, UsageRollup
+from gateway.models import (
+    LATENCY_BUCKETS_MS,
+    UnauthenticatedDaily,
+    UsageCoverage,
+    UsageDaily,
+    UsageRollup,
+)
 
 logger = logging.getLogger("switchyard.usage")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Who an unauthenticated call is counted as, in the rollups.
+ANONYMOUS = "(anonymous)"
+# Distinct client addresses kept per flush; a flood of addresses beyond it is counted as one.
+MAX_CLIENTS_PER_FLUSH = 10_000
+OTHER_CLIENTS = "(other)"
+
+
+class RefusedKey(NamedTuple):
+    """Unauthenticated calls: one row per day, version and (hashed) client address."""
+
+    day: dt.date
+    service: str
+    version: str
+    client: str
+
+
+def client_digest(address: str) -> str:
+    """A keyed hash of a client address: countable, not reversible without the SECRET_KEY."""
+    key = settings.SECRET_KEY.encode("utf-8")
+    return hmac.new(key, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 class UsageKey(NamedTuple):
@@ -58,10 +92,18 @@ class Tally:
 
 
 class UsageStore:
-    """Where rollups go. Subclasses implement ``write``; it may raise, the batch is then kept."""
+    """Where rollups go. Subclasses implement ``write``; it may raise, the batch is then kept.
+    ``write_refused`` stores the unauthenticated calls and ``mark_coverage`` since when this
+    process counts; both may raise too, and are tried again at the next flush."""
 
     def write(self, batch: dict[UsageKey, Tally]) -> None:
         raise NotImplementedError
+
+    def write_refused(self, refused: dict[RefusedKey, Tally]) -> None:
+        return None
+
+    def mark_coverage(self, since: dt.datetime) -> None:
+        return None
 
 
 class DatabaseUsageStore(UsageStore):
@@ -84,6 +126,23 @@ class DatabaseUsageStore(UsageStore):
                     tally,
                     last_seen=last_seen[day_key],
                 )
+
+    def write_refused(self, refused: dict[RefusedKey, Tally]) -> None:
+        with transaction.atomic():
+            for key, tally in sorted(refused.items()):
+                row, created = UnauthenticatedDaily.objects.select_for_update().get_or_create(
+                    **key._asdict(), defaults={"count": tally.count, "last_seen": tally.last_seen}
+                )
+                if not created:
+                    row.count += tally.count
+                    row.last_seen = max(row.last_seen, tally.last_seen)
+                    row.save(update_fields=["count", "last_seen"])
+
+    def mark_coverage(self, since: dt.datetime) -> None:
+        """A fresh install's first flush says since when calls are counted (demo history, which
+        says so of itself, does not stand in for it)."""
+        if not UsageCoverage.objects.filter(source=UsageCoverage.LIVE).exists():
+            UsageCoverage.objects.create(since=since, source=UsageCoverage.LIVE)
 
 
 class NullUsageStore(UsageStore):
@@ -126,6 +185,9 @@ class UsageRecorder:
         self.store = store
         self.interval = interval
         self._pending: dict[UsageKey, Tally] = {}
+        self._refused: dict[RefusedKey, Tally] = {}
+        self.started_at = dt.datetime.now(dt.UTC)
+        self._coverage_marked = False
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -142,7 +204,10 @@ class UsageRecorder:
         status: int,
         latency_ms: float,
         when: dt.datetime | None = None,
+        client: str | None = None,
     ) -> None:
+        """Count one call. ``client`` (the caller's address) is given for unauthenticated calls
+        only: those are also counted apart, by address."""
         when = when or dt.datetime.now(dt.UTC)
         key = UsageKey(
             hour=when.replace(minute=0, second=0, microsecond=0),
@@ -153,13 +218,26 @@ class UsageRecorder:
             consumer=consumer,
             status_class=f"{status // 100}xx",
         )
+        refused = None
+        if client is not None:
+            refused = RefusedKey(when.date(), service, version, client_digest(client))
         with self._lock:
             tally = self._pending.get(key)
             if tally is None:
                 tally = self._pending[key] = Tally()
             tally.add(latency_ms, when)
+            if refused is not None:
+                self._refuse(refused, latency_ms, when)
         if self._thread is None and self.interval > 0:
-            self._start()
+            self.start()
+
+    def _refuse(self, key: RefusedKey, latency_ms: float, when: dt.datetime) -> None:
+        tally = self._refused.get(key)
+        if tally is None:
+            if len(self._refused) >= MAX_CLIENTS_PER_FLUSH:
+                key = key._replace(client=OTHER_CLIENTS)
+            tally = self._refused.setdefault(key, Tally())
+        tally.add(latency_ms, when)
 
     def pending(self) -> int:
         with self._lock:
@@ -168,6 +246,8 @@ class UsageRecorder:
     def flush(self) -> int:
         """Write what has accumulated; returns the number of calls written (0 on failure)."""
         with self._flush_lock:
+            self._mark_coverage()
+            self._flush_refused()
             with self._lock:
                 batch, self._pending = self._pending, {}
             if not batch:
@@ -182,7 +262,34 @@ class UsageRecorder:
                 return 0
             return sum(tally.count for tally in batch.values())
 
-    def _start(self) -> None:
+    def _mark_coverage(self) -> None:
+        if self._coverage_marked:
+            return
+        try:
+            self.store.mark_coverage(self.started_at)
+        except Exception:
+            logger.exception("could not record since when usage is counted; trying again")
+            return
+        self._coverage_marked = True
+
+    def _flush_refused(self) -> None:
+        with self._lock:
+            refused, self._refused = self._refused, {}
+        if not refused:
+            return
+        try:
+            self.store.write_refused(refused)
+        except Exception:
+            logger.exception("unauthenticated-call flush failed; keeping %d rows", len(refused))
+            with self._lock:
+                for key, tally in refused.items():
+                    self._refused.setdefault(key, Tally()).merge(tally)
+
+    def start(self) -> None:
+        """Start flushing every ``interval`` seconds (at the first call, or at worker start:
+        a fresh install records since when it counts even before anyone calls)."""
+        if self.interval <= 0:
+            return
         with self._lock:
             if self._thread is not None:
                 return

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from gateway import dashboard
-from gateway.models import UsageDaily
+from gateway.models import UsageCoverage, UsageDaily
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_counts_consumers_and_verdict_match_the_calls_made(
     calls(gateway, upstream, recorder, 2, "/faq/v1/faqs", method="POST")
     calls(gateway, upstream, recorder, 4, "/faq/v2/faqs")
 
-    summary = {s.key: s for s in dashboard.versions()}
+    summary = {f"{s.service} {s.version}": s for s in dashboard.versions()}
     [alice] = dashboard.consumers_of("faq", "v1", quiet_days=14)
     page = staff.get("/__dashboard__/").content.decode()
 
@@ -104,6 +104,7 @@ def test_counts_consumers_and_verdict_match_the_calls_made(
 
 def test_old_calls_make_a_version_safe_to_sunset(staff):
     long_ago = timezone.now() - dt.timedelta(days=20)
+    UsageCoverage.objects.create(since=long_ago - dt.timedelta(days=30))
     UsageDaily.objects.create(
         day=long_ago.date(),
         service="faq",
@@ -123,7 +124,7 @@ def test_old_calls_make_a_version_safe_to_sunset(staff):
     assert verdict.safe
     assert verdict.reason.startswith("No calls in the last 14 days; the last was on")
     assert 'data-verdict="safe"' in page
-    assert not dashboard.verdict("faq", "v1", quiet_days=30).safe
+    assert dashboard.verdict("faq", "v1", quiet_days=30).answer == "not-safe"
 
 
 def test_latency_percentiles_come_from_the_histograms():
@@ -142,7 +143,7 @@ def test_error_rate_counts_4xx_and_5xx(gateway, upstream, recorder):
         gateway.get(path)
     recorder.flush()
 
-    [v2] = [s for s in dashboard.versions() if s.key == "faq v2"]
+    [v2] = [s for s in dashboard.versions() if (s.service, s.version) == ("faq", "v2")]
 
     assert (v2.calls_30, v2.errors_30, v2.error_rate) == (4, 2, 0.5)
 

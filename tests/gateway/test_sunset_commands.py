@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from gateway.models import UsageDaily, UsageRollup
+from gateway.models import UsageCoverage, UsageDaily, UsageRollup
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,12 @@ def test_can_sunset_refuses_while_a_consumer_called_inside_the_window(make_consu
     assert "bob" not in out
 
 
+def recorded_for(days: int) -> None:
+    UsageCoverage.objects.create(since=timezone.now() - dt.timedelta(days=days))
+
+
 def test_can_sunset_passes_once_the_window_is_quiet():
+    recorded_for(days=60)
     daily("alice", days_ago=15)
 
     code, out = run("can_sunset", "faq", "v1", "--quiet-days", "14")
@@ -63,10 +68,20 @@ def test_can_sunset_passes_once_the_window_is_quiet():
 
 
 def test_can_sunset_on_a_version_nobody_called():
+    recorded_for(days=8)
+
     code, out = run("can_sunset", "faq", "v2", "--quiet-days", "7")
+    too_long, _ = run("can_sunset", "faq", "v2", "--quiet-days", "9")
 
     assert code == 0
-    assert "No call to faq v2 has ever been recorded." in out
+    assert "No consumer has ever called faq v2 in the recorded history (since " in out
+    assert too_long == 2
+
+
+def test_a_quiet_window_under_a_day_is_a_usage_error():
+    code, _ = run("can_sunset", "faq", "v1", "--quiet-days", "0")
+
+    assert code == 64
 
 
 def test_usage_prints_the_rollups_as_a_table():
