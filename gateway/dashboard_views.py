@@ -7,7 +7,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpResponse
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -69,6 +70,7 @@ def overview(request):
     context = {
         "now": now,
         "quiet": quiet,
+        "coverage": dashboard.coverage(),
         "summaries": [(s, _ms(s.p50_ms), _ms(s.p95_ms)) for s in summaries],
         "graphs": graphs,
         "retiring": retiring,
@@ -95,8 +97,16 @@ def consumer_detail(request, name: str):
             ),
             None,
         )
-        state = dashboard.deprecation.lifecycle(service, version).state(now)
-        rows.append({"service": service, "version": version, "state": state, "usage": usage})
+        lifecycle = dashboard.deprecation.lifecycle(service, version)
+        rows.append(
+            {
+                "service": service,
+                "version": version,
+                "state": lifecycle.state(now),
+                "successor": lifecycle.successor,
+                "usage": usage,
+            }
+        )
         daily = [0] * 30
         for day, count in UsageDaily.objects.filter(
             consumer=name, service=service, version=version, day__gte=start
@@ -184,3 +194,11 @@ def export_consumers(request, service: str, version: str):
         "operations",
     ]
     return _csv(f"consumers-{service}-{version}.csv", header, rows)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; a 404 there is noise in every log."""
+    response = FileResponse(open(finders.find("gateway/favicon.ico"), "rb"))  # noqa: SIM115
+    response["Content-Type"] = "image/x-icon"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("__usage__/", pages.UsageApi.as_view(), name="usage"),
     path("__dashboard__/", dashboard_views.overview, name="dashboard"),
+    path("favicon.ico", dashboard_views.favicon, name="favicon"),
     path(
         "__dashboard__/consumers/<str:name>/",
         dashboard_views.consumer_detail,

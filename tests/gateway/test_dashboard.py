@@ -3,13 +3,15 @@
 import csv
 import datetime as dt
 import io
+import itertools
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from gateway import dashboard
+from gateway import charts, dashboard
 from gateway.models import UsageCoverage, UsageDaily
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +179,72 @@ def test_csv_exports_are_the_tables(staff, gateway, upstream, recorder):
         "3",
     )
     assert alice["called_in_last_14_days"] == "yes"
+
+
+def test_a_fresh_install_says_there_is_no_data_yet(staff, routed):
+    page = staff.get("/__dashboard__/").content.decode()
+
+    assert "No usage recorded yet." in page
+    assert "Safe to sunset" not in page
+    assert 'data-verdict="not-enough-data"' in page
+    assert "No calls recorded yet" in page  # in the empty charts
+
+
+def test_the_migration_and_the_last_notice_are_in_the_consumer_tables(
+    staff, gateway, upstream, recorder
+):
+    from gateway.models import Notice
+
+    calls(gateway, upstream, recorder, 2, "/faq/v1/faqs/17")
+    Notice.objects.create(
+        consumer="alice",
+        service="faq",
+        version="v1",
+        sent_at=dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC),
+        recipients="alice@example.com",
+        subject="s",
+        body="b",
+    )
+
+    page = staff.get("/__dashboard__/").content.decode()
+    detail = staff.get("/__dashboard__/consumers/alice/").content.decode()
+
+    for html in (page, detail):
+        assert '<span class="migration not-started">not started</span>' in html
+        assert (
+            "<code>GET /v1/faqs/{entry_id}</code> → <code>GET /v2/faqs/{entry_id}</code> "
+            "<em>not started</em>"
+        ) in html
+        assert '<td data-field="last_notified">2026-11-30 09:15</td>' in html
+
+
+def test_the_dashboard_has_a_favicon():
+    response = Client().get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
+
+
+@pytest.mark.parametrize(
+    ("peak", "expected"),
+    [
+        (0, [0, 1]),
+        (4, [0, 1, 2, 3, 4]),
+        (18, [0, 5, 10, 15, 20]),
+        (25, [0, 10, 20, 30]),
+        (1234, [0, 500, 1000, 1500]),
+    ],
+)
+def test_chart_axes_have_round_ticks(peak, expected):
+    assert charts.ticks(peak) == expected
+    for step in {b - a for a, b in itertools.pairwise(expected)}:
+        assert str(step).rstrip("0") in {"1", "2", "5"}
+
+
+def test_lines_with_equal_values_stay_visible():
+    svg = charts.line_chart({"v1": [3, 3, 3], "v2": [3, 3, 3]}, end=dt.date(2026, 12, 1), title="t")
+
+    widths = [float(w) for w in re.findall(r'<polyline [^>]*stroke-width="([\d.]+)"', svg)]
+    assert len(widths) == 2 and widths[0] > widths[1]
+    assert 'class="axis" text-anchor="end">0<' in svg and 'text-anchor="end">3<' in svg
