@@ -141,9 +141,12 @@ def test_the_dashboard_shows_exactly_the_calls_made(stack, browser, http, tmp_pa
     for _ in range(2):
         call(bob, "GET", "/faq/v2/faqs")
     wait_for_usage(http, gateway, platform, total=7)
+    notices = manage(gateway, "notify_laggards", "faq", "v1")
+    assert "sent: 1 (alice)" in notices
 
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     log_in(page, gateway.url)
+    assert_versions_fit(page)
 
     v1 = page.locator('#versions tr[data-version="faq v1"]')
     v2 = page.locator('#versions tr[data-version="faq v2"]')
@@ -164,6 +167,13 @@ def test_the_dashboard_shows_exactly_the_calls_made(stack, browser, http, tmp_pa
     assert "GET /v1/faqs/{entry_id}" in row.inner_text()
     assert "POST /v1/faqs" in row.inner_text()
     assert retiring.locator('tr[data-consumer="bob"]').count() == 0
+    migration = row.locator('[data-field="migration"]')
+    assert migration.locator(".migration").inner_text() == "not started"
+    assert "GET /v1/faqs/{entry_id} → GET /v2/faqs/{entry_id} not started" in migration.inner_text()
+    assert "POST /v1/faqs → POST /v2/faqs not started" in migration.inner_text()
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert row.locator('[data-field="last_notified"]').inner_text().startswith(today)
+    assert http.get(f"{gateway.url}/favicon.ico").headers["Content-Type"] == "image/x-icon"
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "dashboard-e2e.png"), full_page=True)
@@ -187,6 +197,13 @@ def test_the_dashboard_shows_exactly_the_calls_made(stack, browser, http, tmp_pa
     page.close()
 
 
+def assert_versions_fit(page) -> None:
+    """The versions table fits its box: nothing clipped inside the scroll area."""
+    box = page.locator("#versions").locator("xpath=..")
+    scroll, client = box.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll <= client, f"the versions table is {scroll} px wide in a {client} px box"
+
+
 def test_the_page_over_seeded_history_decides_at_a_glance(stack, browser, http, tmp_path):
     _, _, launcher = stack
     seeded = launcher.start("gateway", label="dash-seeded", FAQ_UPSTREAM="http://127.0.0.1:9")
@@ -198,9 +215,15 @@ def test_the_page_over_seeded_history_decides_at_a_glance(stack, browser, http, 
 
     rows = page.locator("#versions tbody tr")
     assert rows.count() == 6  # 3 services x 2 versions
+    assert_versions_fit(page)
+    assert "the earlier part is demo data" in page.locator("#coverage").inner_text()
     assert page.locator("svg.chart polyline").count() >= 6
     assert page.locator("[data-verdict]").count() >= 1
     page.screenshot(path=str(SCREENSHOTS / "dashboard-seeded.png"), full_page=True)
+    wide = browser.new_page(viewport={"width": 1920, "height": 1080})
+    log_in(wide, seeded.url)
+    assert_versions_fit(wide)
+    wide.close()
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     log_in(phone, seeded.url)
     phone.screenshot(path=str(SCREENSHOTS / "dashboard-phone.png"))

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gateway import auth
-from gateway.models import LATENCY_BUCKETS_MS, Consumer, UsageDaily, UsageRollup
+from gateway.models import LATENCY_BUCKETS_MS, Consumer, UsageCoverage, UsageDaily, UsageRollup
 
 SERVICES = ("faq", "tickets", "billing")
 RESOURCES = (
@@ -87,6 +87,7 @@ class Command(BaseCommand):
                 raise CommandError("Usage data exists already; pass --clear to replace it.")
             UsageRollup.objects.all().delete()
             UsageDaily.objects.all().delete()
+            UsageCoverage.objects.filter(source=UsageCoverage.DEMO).delete()
         rng = random.Random(seed)
         started = time.monotonic()
         plans = self._plans(rng, consumers, operations)
@@ -104,6 +105,8 @@ class Command(BaseCommand):
             hourly_rows += len(hourly)
             daily_rows += len(daily)
             hour = day_end + dt.timedelta(hours=1)
+        # The sunset verdict counts this history as recorded, and the dashboard says it is not real.
+        UsageCoverage.objects.create(since=start, source=UsageCoverage.DEMO)
         self.stdout.write(
             f"{hourly_rows:,} hourly and {daily_rows:,} daily rollups for {len(plans)} "
             f"consumer-version pairs over {days} days in {time.monotonic() - started:.1f} s."
