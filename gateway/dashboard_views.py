@@ -180,6 +180,9 @@ def export_consumers(request, service: str, version: str):
             _iso(c.last_seen),
             "yes" if c.in_quiet_window else "no",
             " ".join(c.operations),
+            c.migration,
+            "; ".join(move.describe() for move in c.moves),
+            _iso(c.last_notified),
         ]
         for c in dashboard.consumers_of(service, version, quiet_days=quiet)
     ]
@@ -192,6 +195,9 @@ def export_consumers(request, service: str, version: str):
         "last_seen",
         f"called_in_last_{quiet}_days",
         "operations",
+        "migration",
+        "successors",
+        "last_notified",
     ]
     return _csv(f"consumers-{service}-{version}.csv", header, rows)
 

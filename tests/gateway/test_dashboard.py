@@ -179,6 +179,12 @@ def test_csv_exports_are_the_tables(staff, gateway, upstream, recorder):
         "3",
     )
     assert alice["called_in_last_14_days"] == "yes"
+    assert alice["migration"] == "not started"
+    assert alice["successors"] == (
+        "GET /v1/faqs/{entry_id} (faq_retrieve) -> GET /v2/faqs/{entry_id} (faq_retrieve): "
+        "not started"
+    )
+    assert alice["last_notified"] == ""
 
 
 def test_a_fresh_install_says_there_is_no_data_yet(staff, routed):
