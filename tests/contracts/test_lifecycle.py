@@ -248,3 +248,42 @@ class TestState:
 
         assert faq_v1.state(utc(2100, 1, 1)) == DEPRECATED
         assert not faq_v1.gone(utc(2100, 1, 1))
+
+
+class TestOperationSuccessors:
+    BASE = {"deprecated_at": "2026-11-01T00:00:00Z", "successor": "v2"}
+
+    def test_an_operation_succeeds_the_one_of_the_same_id_unless_one_is_declared(self):
+        [lc] = parse(v1(**self.BASE, operations={"faq_answer": "faq_update"}), PUBLISHED).values()
+
+        v2_ids = {"faq_list", "faq_update"}
+        assert lc.successor_operation("faq_list", v2_ids) == "faq_list"
+        assert lc.successor_operation("faq_answer", v2_ids) == "faq_update"
+        assert lc.successor_operation("faq_gone", v2_ids) is None
+
+    def test_null_declares_that_an_operation_has_no_successor(self):
+        [lc] = parse(v1(**self.BASE, operations={"faq_delete": None}), PUBLISHED).values()
+
+        assert lc.successor_operation("faq_delete", {"faq_delete"}) is None
+
+    @pytest.mark.parametrize(
+        ("operations", "message"),
+        [
+            ({"faq_nope": "faq_update"}, "v1 has no operation 'faq_nope'"),
+            ({"faq_answer": "faq_nope"}, "v2 has no operation 'faq_nope' for faq_answer"),
+            (["faq_answer"], "expected a mapping"),
+            ({"faq_answer": 3}, "map operation ids to ids"),
+        ],
+    )
+    def test_a_mapping_naming_unknown_operations_is_refused(self, operations, message):
+        with pytest.raises(LifecycleError, match=message):
+            parse(v1(**self.BASE, operations=operations), PUBLISHED)
+
+    def test_a_mapping_needs_a_successor(self):
+        with pytest.raises(LifecycleError, match="a successor to map to"):
+            parse(v1(deprecated_at="2026-11-01T00:00:00Z", operations={"a": "b"}), PUBLISHED)
+
+    def test_the_committed_mapping_is_valid(self):
+        lc = lifecycle_of("faq", "v1")
+
+        assert dict(lc.renamed) == {"faq_answer": "faq_update"}
