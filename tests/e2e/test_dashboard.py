@@ -232,3 +232,31 @@ def test_the_page_over_seeded_history_decides_at_a_glance(stack, browser, http, 
     assert width <= 390 + 1
     page.close()
     phone.close()
+
+
+def test_a_fresh_gateway_records_since_when_it_counts_before_any_call(stack):
+    _, _, launcher = stack
+    fresh = launcher.start(
+        "gateway",
+        label="dash-fresh",
+        FAQ_UPSTREAM="http://127.0.0.1:9",
+        GATEWAY_USAGE_FLUSH_SECONDS="0.2",
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "can_sunset", "faq", "v1", "--quiet-days", "14"],
+            cwd=REPO_ROOT,
+            env=fresh.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if "usage recorded since" in result.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.startswith("NOT ENOUGH DATA to sunset faq v1: Not enough data: usage")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert f"History: usage recorded since {today}" in result.stdout
