@@ -30,6 +30,7 @@ def main() -> None:
     os.environ.update(SERVICE="gateway", VAR_DIR=tempfile.mkdtemp(prefix="switchyard-bench-"))
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client calls over plain HTTP
     server = os.environ.get("DATABASE_URL", "")
     dropper = None
     if server.startswith(("postgres://", "postgresql://")):

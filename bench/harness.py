@@ -32,6 +32,7 @@ def app_env(service: str, var_dir: str, **extra: str) -> dict[str, str]:
         "HOST": "127.0.0.1",
         "SECRET_KEY": secrets.token_urlsafe(40),
         "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": var_dir,
         "DATABASE_URL": f"sqlite:///{var_dir}/{service}.sqlite3",

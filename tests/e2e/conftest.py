@@ -40,6 +40,8 @@ APP_SETTINGS = {
     "ALLOWED_HOSTS",
     "CACHE_KEY_PREFIX",
     "CONN_MAX_AGE",
+    "CSRF_COOKIE_SECURE",
+    "CSRF_TRUSTED_ORIGINS",
     "DATABASE_URL",
     "DEBUG",
     "DJANGO_SETTINGS_MODULE",
@@ -52,7 +54,13 @@ APP_SETTINGS = {
     "REDIS_URL",
     "SCRIPT_NAME",
     "SECRET_KEY",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_REDIRECT_EXEMPT",
+    "SECURE_SSL_REDIRECT",
     "SERVICE",
+    "SESSION_COOKIE_SECURE",
     "USE_X_FORWARDED_HOST",
     "VAR_DIR",
     "WEB_CONCURRENCY",
@@ -67,6 +75,8 @@ def app_env(service: str, **settings: str) -> dict[str, str]:
         if name not in APP_SETTINGS and not name.startswith("GUNICORN_")
     }
     env.update(SERVICE=service, HOST="127.0.0.1", DEBUG="0", WEB_CONCURRENCY="2")
+    # Production mode over plain HTTP on loopback, as bin/up runs it.
+    env.update(SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0")
     env.update(settings)
     return env
 

@@ -74,6 +74,8 @@ def _clean_gateway(settings):
     settings.GATEWAY_RATE_LIMITER = "gateway.ratelimit.CacheRateLimiter"
     settings.GATEWAY_LIFECYCLE_FILE = str(DEFAULT_LIFECYCLE)
     settings.GATEWAY_CACHE_MAX_BODY_BYTES = 256 * 1024
+    # Plain HTTP, as on a laptop (bin/up); test_https.py turns production's HTTPS-only back on.
+    settings.SECURE_SSL_REDIRECT = False
     _forget_everything()
     # Flushed only when a test says so: nothing is written behind its back by a thread.
     usage._recorder = usage.UsageRecorder(usage.DatabaseUsageStore(), interval=0)
