@@ -4,6 +4,7 @@ from services.kit.entry import API_SERVICES
 from services.kit.settings import *  # noqa: F403
 from services.kit.settings import (
     BASE_DIR,
+    DEBUG,
     KIT_APPS,
     MIDDLEWARE,
     REDIS_URL,
@@ -39,6 +40,16 @@ MIDDLEWARE = [
 MIDDLEWARE.remove("services.kit.gateway_trust.GatewayTrustMiddleware")
 # The gateway is the edge: the Host it sees is the caller's, never one a client forwards.
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+# Browsers are sent to https (SecurityMiddleware's 301; /__health__ exempt, see the kit); a proxied
+# call over plain HTTP gets a 403 problem instead (gateway/edge.py).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Needed only when the platform passes the gateway another Host than the one the browser used.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Pages, a login, cookies: the gateway passes every deploy check but the HSTS scope.
+SILENCED_SYSTEM_CHECKS = [
+    "security.W005",  # HSTS includeSubDomains: the domain owner's decision (see the kit)
+    "security.W021",  # HSTS preload: the domain owner's decision, slow to undo (see the kit)
+]
 ROOT_URLCONF = "gateway.urls"
 WSGI_APPLICATION = "gateway.wsgi.application"
 # What gunicorn serves: the front door that runs proxied calls in the event loop.

@@ -153,3 +153,23 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# --- production settings: an app's environment on a platform, nothing from this shell -----------
+
+
+def production_env(service: str, var_dir: Path, **overrides: str | None) -> dict[str, str]:
+    """What a platform gives ``service``: a long random key, DEBUG off, its host name, and none of
+    the local overrides (bin/up's plain HTTP). ``overrides`` add to it; ``None`` removes one."""
+    import secrets
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "SERVICE": service,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": f"{service}.example.com",
+        "VAR_DIR": str(var_dir),
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value is not None}

@@ -81,6 +81,35 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # Behind a router (ours, or Heroku's) the original scheme arrives in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# HTTPS: the platform terminates TLS. Production defaults are strict; the environment relaxes them
+# for plain HTTP on a laptop (bin/up, the end-to-end tests), DEBUG turns them off.
+# A service never redirects: it answers only the gateway, over the platform's private network,
+# and a 301 would turn an API's POST into a GET. The gateway redirects (gateway/settings.py).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Platform health checks call /__health__ over plain HTTP from inside the platform.
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", r"^__health__$")
+# Sent on HTTPS answers only. Subdomains and preloading bind every host under the domain (preload
+# for months, beyond our reach): the domain's owner turns them on, not an app's default.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# What `manage.py check --deploy` may leave unsaid, each for its reason (the gateway has its own).
+SILENCED_SYSTEM_CHECKS = [
+    # X-Frame-Options: a service answers JSON to the gateway; it has no pages to frame.
+    "security.W002",
+    # CSRF: no sessions or cookies; callers authenticate with bearer keys at the gateway.
+    "security.W003",
+    # HSTS includeSubDomains: the domain owner's decision (SECURE_HSTS_INCLUDE_SUBDOMAINS=1).
+    "security.W005",
+    # SSL redirect: reached only through the gateway, over the platform's private network.
+    "security.W008",
+    # HSTS preload: the domain owner's decision, slow to undo (SECURE_HSTS_PRELOAD=1).
+    "security.W021",
+]
+
 KIT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -171,6 +200,9 @@ SPECTACULAR_SETTINGS = {
     "ENABLE_LIST_MECHANICS_ON_NON_2XX": False,
     "SCHEMA_PATH_PREFIX": r"/v[0-9]+",
     "DISABLE_ERRORS_AND_WARNINGS": False,
+    # check --deploy would build one schema of every version at once (v1 and v2 collide in it),
+    # which nobody publishes; `manage.py contracts check` builds each published version on its own.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
     "CONTACT": {"name": "Switchyard platform team"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
