@@ -28,6 +28,18 @@ UPSTREAM_FAILURES = Counter(
     "Calls the gateway could not complete upstream, by kind.",
     ["service", "kind"],
 )
+# What the usage store got: after a crash, the calls answered (REQUESTS) but neither stored nor
+# dropped are the ones the crash lost (a dead worker's counters stay in the multiprocess folder).
+USAGE_STORED = Counter(
+    "switchyard_gateway_usage_stored_calls_total", "Calls written to the usage store."
+)
+USAGE_DROPPED = Counter(
+    "switchyard_gateway_usage_dropped_calls_total",
+    "Calls never stored: the usage store was unavailable for longer than the backlog holds.",
+)
+USAGE_FLUSH_FAILURES = Counter(
+    "switchyard_gateway_usage_flush_failures_total", "Usage flushes the store refused."
+)
 LATENCY = Histogram(
     "switchyard_gateway_request_duration_seconds",
     "Time from receiving a call to having the upstream's response headers.",

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils.module_loading import import_string
 
+from gateway import metrics
 from gateway.models import (
     LATENCY_BUCKETS_MS,
     UnauthenticatedDaily,
@@ -39,6 +40,9 @@ logger = logging.getLogger("switchyard.usage")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Who an unauthenticated call is counted as, in the rollups.
 ANONYMOUS = "(anonymous)"
+# Rollups kept while the store is unavailable; past it, the oldest hours' calls are dropped (and
+# counted as dropped): a store that is down for a day must not take the gateway's memory.
+MAX_PENDING_ROLLUPS = 200_000
 # Distinct client addresses kept per flush; a flood of addresses beyond it is counted as one.
 MAX_CLIENTS_PER_FLUSH = 10_000
 OTHER_CLIENTS = "(other)"
@@ -252,15 +256,35 @@ class UsageRecorder:
                 batch, self._pending = self._pending, {}
             if not batch:
                 return 0
+            calls = sum(tally.count for tally in batch.values())
             try:
                 self.store.write(batch)
             except Exception:
-                logger.exception("usage flush failed; keeping %d rollups for later", len(batch))
-                with self._lock:
-                    for key, tally in batch.items():
-                        self._pending.setdefault(key, Tally()).merge(tally)
+                metrics.USAGE_FLUSH_FAILURES.inc()
+                logger.exception(
+                    "usage flush failed; keeping the calls for the next flush",
+                    extra={"calls": calls, "rollups": len(batch)},
+                )
+                self._keep(batch)
                 return 0
-            return sum(tally.count for tally in batch.values())
+            metrics.USAGE_STORED.inc(calls)
+            return calls
+
+    def _keep(self, batch: dict[UsageKey, Tally]) -> None:
+        """Put a batch the store refused back, within ``MAX_PENDING_ROLLUPS``."""
+        with self._lock:
+            for key, tally in batch.items():
+                self._pending.setdefault(key, Tally()).merge(tally)
+            excess = len(self._pending) - MAX_PENDING_ROLLUPS
+            if excess <= 0:
+                return
+            oldest = sorted(self._pending)[:excess]  # keys sort by hour first
+            dropped = sum(self._pending.pop(key).count for key in oldest)
+        metrics.USAGE_DROPPED.inc(dropped)
+        logger.error(
+            "usage store unavailable too long: dropped the oldest calls",
+            extra={"calls": dropped, "rollups": excess},
+        )
 
     def _mark_coverage(self) -> None:
         if self._coverage_marked:
@@ -326,3 +350,7 @@ def shutdown() -> None:
     if _recorder is not None:
         written = _recorder.close()
         logger.info("usage flushed on shutdown", extra={"calls": written})
+        lost = _recorder.pending()
+        if lost:
+            metrics.USAGE_DROPPED.inc(lost)
+            logger.error("usage store unavailable at shutdown: calls lost", extra={"calls": lost})

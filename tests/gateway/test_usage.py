@@ -270,3 +270,53 @@ def test_concurrent_flushes_of_the_same_key_add_up_exactly():
     assert [sum(row.latency_buckets) for row in rows] == [expected] * len(operations)
     daily = UsageDaily.objects.order_by("operation")
     assert [(row.operation, row.count) for row in daily] == [(op, expected) for op in operations]
+
+
+def _sample(name: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+def test_stored_and_failed_flushes_are_metrics(gateway, recorder, upstream):
+    stored, failures = (
+        _sample("switchyard_gateway_usage_stored_calls_total"),
+        _sample("switchyard_gateway_usage_flush_failures_total"),
+    )
+    recorder.store = BrokenStore()
+    gateway.get("/faq/v2/faqs/17")
+    recorder.flush()
+    recorder.store = DatabaseUsageStore()
+    gateway.get("/faq/v2/faqs/17")
+    recorder.flush()
+
+    assert _sample("switchyard_gateway_usage_flush_failures_total") - failures == 1
+    assert _sample("switchyard_gateway_usage_stored_calls_total") - stored == 2
+
+
+def test_a_store_down_too_long_drops_the_oldest_calls_and_says_so(recorder, monkeypatch, caplog):
+    monkeypatch.setattr(usage, "MAX_PENDING_ROLLUPS", 3)
+    dropped = _sample("switchyard_gateway_usage_dropped_calls_total")
+    recorder.store = BrokenStore()
+    start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    for hour in range(5):
+        for _ in range(hour + 1):
+            recorder.record(
+                service="faq",
+                version="v2",
+                operation="/v2/faqs",
+                method="GET",
+                consumer="c",
+                status=200,
+                latency_ms=1,
+                when=start + dt.timedelta(hours=hour),
+            )
+
+    recorder.flush()
+
+    assert recorder.pending() == 3 + 4 + 5  # the three newest hours are kept
+    assert _sample("switchyard_gateway_usage_dropped_calls_total") - dropped == 1 + 2
+    assert "dropped the oldest calls" in caplog.text
+    recorder.store = DatabaseUsageStore()
+    assert recorder.flush() == 12
+    assert sorted(UsageRollup.objects.values_list("count", flat=True)) == [3, 4, 5]
