@@ -30,7 +30,21 @@ def hot() -> SimpleNamespace:
         upstreams=dict(settings.GATEWAY_UPSTREAMS),
         proxy_ssl_header=settings.SECURE_PROXY_SSL_HEADER,
         use_x_forwarded_host=settings.USE_X_FORWARDED_HOST,
+        https_only=settings.SECURE_SSL_REDIRECT,
+        hsts=_hsts(),
     )
+
+
+def _hsts() -> str:
+    """The ``Strict-Transport-Security`` value Django's SecurityMiddleware sends ("" for none)."""
+    if not settings.SECURE_HSTS_SECONDS:
+        return ""
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return value
 
 
 def _changed(**kwargs) -> None:

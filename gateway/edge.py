@@ -33,6 +33,7 @@ error_logger = logging.getLogger("switchyard.errors")
 PROXIED = re.compile(
     r"^/(?P<service>[a-z][a-z0-9_-]{0,31})/(?P<version>v[0-9]{1,4})(?P<rest>/.*)?$"
 )
+HTTPS_REQUIRED = problems.problem_type("https-required")
 
 
 class Call:
@@ -176,6 +177,22 @@ def problem(status: int, headers: dict[str, str] | None = None, **fields) -> Ans
     return Answer(status, answer_headers, body)
 
 
+def https_required(call: Call) -> Answer:
+    """A proxied call over plain HTTP when the gateway is HTTPS-only. Not the redirect pages get:
+    the key has already crossed the network in the clear, a client that follows would send it
+    again, and a 301 turns a POST into a GET. An error that says why gets the caller's URL fixed,
+    as API providers do (Stripe's calls over plain HTTP fail; AWS API Gateway serves only HTTPS)."""
+    return problem(
+        403,
+        type=HTTPS_REQUIRED,
+        title="HTTPS required",
+        detail=(
+            f"Call https://{call.host}{call.raw_path}: this gateway takes API calls over HTTPS "
+            "only. A key sent over plain HTTP may have been seen; rotate it."
+        ),
+    )
+
+
 def _allowed(host: str) -> bool:
     known = _HOSTS.get(host)
     if known is None:
@@ -220,6 +237,8 @@ class GatewayApplication:
         try:
             answer = await self._answer(call, receive)
             answer.headers.append(("X-Request-ID", call.request_id))
+            if hot().hsts and call.scheme == "https":
+                answer.set_header("Strict-Transport-Security", hot().hsts)
             await self._send(answer, send)
         except ClientGone:
             pass
@@ -232,6 +251,8 @@ class GatewayApplication:
             if refused is not None:
                 status, fields = refused
                 answer = problem(status, **fields)
+            elif hot().https_only and call.scheme != "https":
+                answer = https_required(call)
             else:
                 if call.content_length:
                     call.body = await _read_body(receive)
