@@ -25,6 +25,8 @@ def hot() -> SimpleNamespace:
         connect_timeout=settings.GATEWAY_CONNECT_TIMEOUT,
         read_timeout=settings.GATEWAY_READ_TIMEOUT,
         rate_limit=settings.GATEWAY_RATE_LIMIT_PER_MINUTE,
+        auth_failures=settings.GATEWAY_AUTH_FAILURES_PER_MINUTE,
+        trusted_proxy_hops=settings.GATEWAY_TRUSTED_PROXY_HOPS,
         validate=frozenset(settings.GATEWAY_VALIDATE),
         lifecycle_file=Path(settings.GATEWAY_LIFECYCLE_FILE),
         upstreams=dict(settings.GATEWAY_UPSTREAMS),

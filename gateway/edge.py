@@ -117,6 +117,20 @@ class Call:
 
     @property
     def client(self) -> str:
+        """The caller's address: the socket peer, or behind ``GATEWAY_TRUSTED_PROXY_HOPS`` routers
+        that each append the address they saw to ``X-Forwarded-For`` (Heroku's router does), that
+        many entries from its right. Entries further left are whatever the client sent, so more
+        hops than there are routers let a client choose its address. With fewer entries than hops,
+        or an implausible one, the peer."""
+        hops = hot().trusted_proxy_hops
+        if hops > 0:
+            forwarded = self._headers.get("x-forwarded-for")
+            if forwarded:
+                entries = forwarded.split(",")
+                if len(entries) >= hops:
+                    address = entries[-hops].strip()
+                    if address and len(address) <= 64 and " " not in address:
+                        return address
         client = self.scope.get("client")
         return client[0] if client else ""
 

@@ -4,7 +4,7 @@ Each step takes the :class:`~gateway.edge.Call`, adds what it learns to it, and 
 call go on (``None``) or answers it (an :class:`~gateway.edge.Answer`):
 
 1. :func:`route`            which service, version and operation (404 when none)
-2. :func:`authenticate`     the consumer behind the bearer key (401)
+2. :func:`authenticate`     the consumer behind the bearer key (401; 429 after too many failures)
 3. :func:`lifecycle_gate`   410 during a brownout or after the sunset; the lifecycle headers
 4. :func:`limit`            the consumer's rate limit (429 with ``Retry-After``)
 5. :func:`validate`         the contract, for the versions checked at the edge (400/415)
@@ -27,7 +27,7 @@ from gateway import auth, deprecation, metrics, proxy, response_cache, routing, 
 from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
 from gateway.edge import Answer, Call, problem
-from gateway.ratelimit import get_rate_limiter
+from gateway.ratelimit import FailedAuthLimiter, get_rate_limiter
 from gateway.usage import ANONYMOUS, get_recorder
 
 # Bodies up to this size are read whole and sent in one write; larger ones are streamed.
@@ -45,16 +45,40 @@ def route(call: Call) -> Answer | None:
 
 
 async def authenticate(call: Call) -> Answer | None:
+    """The consumer behind the bearer key, and the limit on failed authentications.
+
+    Every failure (a missing, malformed, unknown, rotated or revoked key) is counted against the
+    client address (:attr:`Call.client`); past ``GATEWAY_AUTH_FAILURES_PER_MINUTE`` of them, the
+    address's calls that would need a key look-up get 429 until its minute is over, without
+    reaching the database. A key this worker holds as valid still gets through from such an
+    address. The trade-off: a consumer behind the same NAT or router as a guesser keeps working
+    (nobody can lock a consumer out by failing from its address), but only while its key is held;
+    a worker that does not hold it (a fresh one, or one that just dropped its keys after a key
+    change) answers it 429 like the guesser's calls until the minute is over.
+    """
     token = auth.bearer_token(call.header("authorization"))
-    if token is None:
-        return _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
-    consumer = auth.held_consumer(token)
-    if consumer is auth.NOT_HELD:  # the database, off the event loop
-        consumer = await sync_to_async(auth.consumer_for_key)(token)
-    if consumer is None:
-        return _unauthorized("This API key is not valid (unknown, rotated or revoked).")
+    consumer = auth.NOT_HELD if token is None else auth.held_consumer(token)
+    if consumer is auth.NOT_HELD or consumer is None:
+        wait = _failed_auth.blocked(call.client)
+        if wait is not None:
+            return problem(
+                429,
+                detail=f"Too many failed authentications from this address; retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+        if token is None:
+            _failed_auth.failed(call.client)
+            return _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
+        if consumer is auth.NOT_HELD:  # the database, off the event loop
+            consumer = await sync_to_async(auth.consumer_for_key)(token)
+        if consumer is None:
+            _failed_auth.failed(call.client)
+            return _unauthorized("This API key is not valid (unknown, rotated or revoked).")
     call.consumer, call.name = consumer, consumer.name
     return None
+
+
+_failed_auth = FailedAuthLimiter()
 
 
 def _unauthorized(detail: str) -> Answer:

@@ -1,6 +1,9 @@
-"""Per-consumer rate limits, shared by every worker and instance through the cache.
+"""Per-consumer rate limits, shared by every worker and instance through the cache, and the limit
+on failed authentications per client address.
 
-Pluggable like DRF's throttles: ``GATEWAY_RATE_LIMITER`` names a class with one hook.
+Both count calls in fixed one-minute windows (:func:`window_now`, :func:`seconds_left`,
+:func:`count_in_cache`). The consumers' limiter is pluggable like DRF's throttles:
+``GATEWAY_RATE_LIMITER`` names a class with one hook.
 """
 
 from __future__ import annotations
@@ -13,6 +16,29 @@ from django.utils.module_loading import import_string
 
 from gateway.conf import hot
 
+WINDOW_SECONDS = 60
+
+
+def window_now(seconds: int = WINDOW_SECONDS) -> tuple[int, float]:
+    """The number of the fixed window of ``seconds`` this moment falls in, and the moment."""
+    now = time.time()
+    return int(now // seconds), now
+
+
+def seconds_left(window: int, now: float, seconds: int = WINDOW_SECONDS) -> int:
+    """Whole seconds (at least 1) until ``window`` ends: a ``Retry-After``."""
+    return max(1, int((window + 1) * seconds - now) + 1)
+
+
+def count_in_cache(cache, key: str, seconds: int = WINDOW_SECONDS) -> int:
+    """Add one to ``key``'s count for a window of ``seconds``; returns the count so far. One cache
+    operation (atomic ``INCR`` on Redis) on every call but a window's first."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # no count for this window yet: open it (another worker may race)
+        cache.add(key, 0, seconds + 5)
+        return cache.incr(key)
+
 
 class RateLimiter:
     def check(self, consumer) -> int | None:
@@ -23,17 +49,16 @@ class RateLimiter:
 class WindowRateLimiter(RateLimiter):
     """Fixed one-minute windows; subclasses say where a window's calls are counted."""
 
-    window = 60
+    window = WINDOW_SECONDS
 
     def check(self, consumer) -> int | None:
         limit = consumer.rate_limit_per_minute or hot().rate_limit
         if limit <= 0:
             return None
-        now = time.time()
-        window = int(now // self.window)
+        window, now = window_now(self.window)
         if self.count(consumer.pk, window) <= limit:
             return None
-        return max(1, int((window + 1) * self.window - now) + 1)
+        return seconds_left(window, now, self.window)
 
     def count(self, consumer: int, window: int) -> int:
         """Add this call to the consumer's window; returns the calls in it so far."""
@@ -45,12 +70,7 @@ class CacheRateLimiter(WindowRateLimiter):
     default when ``REDIS_URL`` is set."""
 
     def count(self, consumer: int, window: int) -> int:
-        cache, key = hot().cache, f"gw:rl:{consumer}:{window}"
-        try:
-            return cache.incr(key)  # one cache operation on every call but a window's first
-        except ValueError:  # no count for this window yet: open it (another worker may race)
-            cache.add(key, 0, self.window + 5)
-            return cache.incr(key)
+        return count_in_cache(hot().cache, f"gw:rl:{consumer}:{window}", self.window)
 
 
 class MemoryRateLimiter(WindowRateLimiter):
@@ -84,6 +104,41 @@ def forget_counts() -> None:
 class NoRateLimiter(RateLimiter):
     def check(self, consumer) -> int | None:
         return None
+
+
+class FailedAuthLimiter:
+    """Failed authentications per client address and minute, counted in the cache (shared by every
+    worker and instance with Redis; without it each process counts its own, so an address gets up
+    to that many failures per worker). Counted per address only, never per consumer or key: a
+    guesser can never lock a consumer out by failing with its name or key.
+
+    ``GATEWAY_AUTH_FAILURES_PER_MINUTE`` failures are answered as they are (401); after them, the
+    address's calls that would need a key look-up get 429 until the minute ends.
+    """
+
+    window = WINDOW_SECONDS
+
+    def blocked(self, address: str) -> int | None:
+        """``None`` when ``address`` may try a key, else the seconds left in its window. One cache
+        read."""
+        limit = hot().auth_failures
+        if limit <= 0:
+            return None
+        window, now = window_now(self.window)
+        failures = hot().cache.get(self._key(address, window))
+        if failures is None or failures < limit:
+            return None
+        return seconds_left(window, now, self.window)
+
+    def failed(self, address: str) -> None:
+        """Count one failed authentication from ``address``: one cache operation."""
+        if hot().auth_failures > 0:
+            window, _ = window_now(self.window)
+            count_in_cache(hot().cache, self._key(address, window), self.window)
+
+    @staticmethod
+    def _key(address: str, window: int) -> str:
+        return f"gw:af:{address}:{window}"
 
 
 def get_rate_limiter() -> RateLimiter:

@@ -93,6 +93,12 @@ GATEWAY_RATE_LIMITER = os.environ.get(
     "GATEWAY_RATE_LIMITER",
     "gateway.ratelimit.CacheRateLimiter" if REDIS_URL else "gateway.ratelimit.MemoryRateLimiter",
 )
+# Failed authentications (missing, malformed, unknown, rotated or revoked keys) one client address
+# may make in a minute; over it, its calls that need a key look-up get 429. 0 turns it off.
+GATEWAY_AUTH_FAILURES_PER_MINUTE = env_int("GATEWAY_AUTH_FAILURES_PER_MINUTE", 30)
+# Routers in front of the gateway that append to X-Forwarded-For (Heroku's is one): the client
+# address is then that many entries from its right. 0: the socket peer.
+GATEWAY_TRUSTED_PROXY_HOPS = env_int("GATEWAY_TRUSTED_PROXY_HOPS", 0)
 GATEWAY_USAGE_STORE = os.environ.get("GATEWAY_USAGE_STORE", "gateway.usage.DatabaseUsageStore")
 GATEWAY_USAGE_FLUSH_SECONDS = float(os.environ.get("GATEWAY_USAGE_FLUSH_SECONDS", "5"))
 GATEWAY_LIFECYCLE_FILE = os.environ.get(
