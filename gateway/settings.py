@@ -99,6 +99,8 @@ GATEWAY_AUTH_FAILURES_PER_MINUTE = env_int("GATEWAY_AUTH_FAILURES_PER_MINUTE", 3
 # Routers in front of the gateway that append to X-Forwarded-For (Heroku's is one): the client
 # address is then that many entries from its right. 0: the socket peer.
 GATEWAY_TRUSTED_PROXY_HOPS = env_int("GATEWAY_TRUSTED_PROXY_HOPS", 0)
+# How often each gateway process reads the key-change marker (0: never; held keys then last 1 s).
+GATEWAY_KEY_POLL_SECONDS = float(os.environ.get("GATEWAY_KEY_POLL_SECONDS", "0.5"))
 GATEWAY_USAGE_STORE = os.environ.get("GATEWAY_USAGE_STORE", "gateway.usage.DatabaseUsageStore")
 GATEWAY_USAGE_FLUSH_SECONDS = float(os.environ.get("GATEWAY_USAGE_FLUSH_SECONDS", "5"))
 GATEWAY_LIFECYCLE_FILE = os.environ.get(

@@ -55,7 +55,7 @@ def _forget_everything() -> None:
     proxy._sessions.clear()
     pipeline._rate_limiter = None
     ratelimit.forget_counts()
-    auth.forget_all()
+    auth.forget_all()  # held keys, the key-change view, and its poller thread
     response_cache.forget_seen()
     contracts.lifecycle.load.cache_clear()
     clear_cache()
@@ -74,6 +74,10 @@ def _clean_gateway(settings):
     settings.GATEWAY_RATE_LIMITER = "gateway.ratelimit.CacheRateLimiter"
     settings.GATEWAY_LIFECYCLE_FILE = str(DEFAULT_LIFECYCLE)
     settings.GATEWAY_CACHE_MAX_BODY_BYTES = 256 * 1024
+    settings.GATEWAY_AUTH_FAILURES_PER_MINUTE = 30
+    settings.GATEWAY_TRUSTED_PROXY_HOPS = 0
+    # No key-change poller thread: tests that need one call auth.poll() (or start it) themselves.
+    settings.GATEWAY_KEY_POLL_SECONDS = 0
     # Plain HTTP, as on a laptop (bin/up); test_https.py turns production's HTTPS-only back on.
     settings.SECURE_SSL_REDIRECT = False
     _forget_everything()

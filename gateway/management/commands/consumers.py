@@ -33,7 +33,9 @@ class Command(BaseCommand):
         actions.add_parser("list", help="List consumers (keys are never shown).")
         revoke = actions.add_parser("revoke", help="Revoke a consumer's key for good.")
         revoke.add_argument("name")
-        rotate = actions.add_parser("rotate", help="Issue a new key; the old one stops working.")
+        rotate = actions.add_parser(
+            "rotate", help="Issue a new key; the old one stops working within a second."
+        )
         rotate.add_argument("name")
 
     def handle(self, *args, **options):
@@ -86,13 +88,19 @@ class Command(BaseCommand):
             consumer = auth.consumer_revoke(name=options["name"])
         except Consumer.DoesNotExist:
             raise CommandError(f"No active consumer named {options['name']!r}.") from None
-        self.stdout.write(f"Revoked {consumer.name}; its key no longer works.")
+        self.stdout.write(
+            f"Revoked {consumer.name}; its key stops working on every gateway worker within a"
+            " second."
+        )
 
     def _rotate(self, options):
         try:
             consumer, key = auth.consumer_rotate(name=options["name"])
         except Consumer.DoesNotExist:
             raise CommandError(f"No active consumer named {options['name']!r}.") from None
-        self.stdout.write(f"Rotated the key of {consumer.name}; the old key no longer works.")
+        self.stdout.write(
+            f"Rotated the key of {consumer.name}; the old key stops working on every gateway"
+            " worker within a second."
+        )
         self.stdout.write("Its new key, shown this once:")
         self.stdout.write(key)
