@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -328,8 +328,14 @@ def tickets_client() -> service_client.ServiceClient:
     )
 
 
-def ticket_requests_send(*, ids: Collection[int] | None = None, limit: int = 100) -> Counter:
-    """Send pending ticket requests (these ``ids``, or any), each at most once per pass.
+def ticket_requests_send(
+    *,
+    ids: Collection[int] | None = None,
+    limit: int = 100,
+    stop: Callable[[], bool] | None = None,
+) -> Counter:
+    """Send pending ticket requests (these ``ids``, or any), each at most once per pass, until
+    ``stop()`` says so (checked between rows).
 
     A sender claims one row at a time (``select_for_update(skip_locked=True)``, then a short
     lease) and sends it outside any transaction, so no lock is held while the tickets service
@@ -341,7 +347,7 @@ def ticket_requests_send(*, ids: Collection[int] | None = None, limit: int = 100
     tried: set[int] = set()
     client: service_client.ServiceClient | None = None
     client_error: Exception | None = None
-    while len(tried) < limit:
+    while len(tried) < limit and not (stop is not None and stop()):
         row = _claim(ids=ids, tried=tried)
         if row is None:
             break

@@ -134,6 +134,11 @@ MIDDLEWARE = [
 # Shared with the gateway: when set, a service refuses calls the gateway did not sign.
 GATEWAY_SECRET = os.environ.get("GATEWAY_SECRET", "")
 GATEWAY_SIGNATURE_MAX_AGE = env_int("GATEWAY_SIGNATURE_MAX_AGE", 300)
+
+# The worker process (manage.py worker, the Procfile's worker line): the app's outbox pass, if it
+# has one, and the seconds between passes.
+OUTBOX_SENDER: str | None = None
+WORKER_INTERVAL = float(os.environ.get("WORKER_INTERVAL", "5"))
 # Links in responses use the host the caller used. Trusted by default only when GATEWAY_SECRET
 # guarantees that X-Forwarded-Host can only come from the gateway.
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", bool(GATEWAY_SECRET))

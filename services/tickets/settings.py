@@ -8,6 +8,7 @@ INSTALLED_APPS = [*KIT_APPS, "services.tickets"]
 ROOT_URLCONF = "services.tickets.urls"
 WSGI_APPLICATION = "services.tickets.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
+OUTBOX_SENDER = "services.tickets.worker.deliver_promotions"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

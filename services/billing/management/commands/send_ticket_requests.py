@@ -1,9 +1,7 @@
-import time
-
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
 
-from services.billing import services
+from services.billing import services, worker
+from services.kit import worker as kit_worker
 
 
 class Command(BaseCommand):
@@ -17,24 +15,19 @@ class Command(BaseCommand):
             "--loop",
             type=float,
             metavar="SECONDS",
-            help="Keep going: a pass every SECONDS (a worker process), until interrupted.",
+            help="Keep going: a pass every SECONDS (a worker process), until SIGTERM or Ctrl-C, "
+            "which stop it after the request in hand.",
         )
 
     def handle(self, *args, **options):
         interval = options["loop"]
         if interval is not None and not interval > 0:
             raise CommandError("--loop needs a positive number of seconds.")
-        while True:
-            outcomes = services.ticket_requests_send()
-            if outcomes or interval is None:
-                self.stdout.write(
-                    "ticket requests: "
-                    + ", ".join(f"{outcomes[s]} {s}" for s in ("sent", "pending", "refused"))
-                )
-            if interval is None:
-                return
-            close_old_connections()
-            try:
-                time.sleep(interval)
-            except KeyboardInterrupt:
-                return
+        if interval is None:
+            self.stdout.write(worker.describe(services.ticket_requests_send()))
+            return
+        with kit_worker.stopped_by_signals() as stop:
+            kit_worker.run(
+                worker.send_ticket_requests, interval=interval, stop=stop, report=self.stdout.write
+            )
+        self.stdout.write("ticket requests: stopped")

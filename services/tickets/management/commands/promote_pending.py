@@ -5,16 +5,10 @@ lost answer never makes a second FAQ entry. Any number of workers may run: each 
 by whichever holds its row lock (the others skip it).
 """
 
-import logging
-import signal
-import threading
-
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
 
-from services.tickets import services
-
-logger = logging.getLogger("switchyard.tickets")
+from services.kit import worker as kit_worker
+from services.tickets import services, worker
 
 
 class Command(BaseCommand):
@@ -42,42 +36,10 @@ class Command(BaseCommand):
             count = services.promotion_requeue_failed()
             self.stdout.write(f"promote_pending: {count} failed promotion(s) queued again")
         if loop is None:
-            self._report(services.promotion_deliver_pending(), quiet=False)
+            self.stdout.write(worker.describe(services.promotion_deliver_pending()))
             return
-        stop = threading.Event()
-        previous = self._stop_on_signals(stop)
-        try:
-            while not stop.is_set():
-                close_old_connections()  # the database may have restarted since the last pass
-                try:
-                    run = services.promotion_deliver_pending(stop=stop.is_set)
-                except Exception:
-                    logger.exception("promote_pending: the pass failed; retrying in %s s", loop)
-                else:
-                    self._report(run, quiet=True)
-                stop.wait(loop)
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
+        with kit_worker.stopped_by_signals() as stop:
+            kit_worker.run(
+                worker.deliver_promotions, interval=loop, stop=stop, report=self.stdout.write
+            )
         self.stdout.write("promote_pending: stopped")
-
-    def _stop_on_signals(self, stop: threading.Event) -> dict:
-        """SIGTERM (a deploy) and SIGINT stop the loop after the promotion in hand; the handlers
-        they replace, to put back."""
-        if threading.current_thread() is not threading.main_thread():
-            return {}  # only the main thread may handle signals
-        previous = {}
-        for number in (signal.SIGTERM, signal.SIGINT):
-            previous[number] = signal.signal(number, lambda *_: stop.set())
-        return previous
-
-    def _report(self, run: services.DeliveryRun, *, quiet: bool) -> None:
-        if quiet and not run.attempted:
-            return
-        line = (
-            f"promote_pending: {run.done} delivered, {run.failed} failed, "
-            f"{run.pending} still pending"
-        )
-        if run.stopped:
-            line += " (the FAQ is unreachable or busy: the rest waits for the next pass)"
-        self.stdout.write(line)
