@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from tests.e2e import flows
 from tests.e2e.conftest import REPO_ROOT, Launcher, create_consumer, free_port
 
 pytestmark = pytest.mark.e2e
@@ -155,48 +156,13 @@ def test_a_ticket_promoted_through_v1_lands_in_the_faq_once(http, system):
 
 @pytest.mark.skipif(not HAS_BILLING, reason="the billing service is not in this checkout")
 def test_a_declined_card_opens_exactly_one_ticket_even_while_tickets_is_down(http, system):
-    def billing(method, path, body=None):
-        return call(
-            http,
-            system,
-            method,
-            f"/billing/v2{path}",
-            json=body,
-            headers={"Idempotency-Key": uuid.uuid4().hex},
-        )
+    def via_gateway(method, path, **kwargs):
+        return call(http, system, method, path, **kwargs)
 
-    order = billing("POST", "/orders", {"table": "T7"})
-    assert order.status_code == 201, order.text
-    order_id = order.json()["id"]
-    added = billing(
-        "POST", f"/orders/{order_id}/items", {"items": [{"item": "coffee", "diner": "Derek"}]}
-    )
-    assert added.status_code == 201, added.text
-    assert billing("POST", f"/orders/{order_id}/submit").status_code in (200, 201)
-    bill = billing("POST", f"/orders/{order_id}/bill", {})
-    assert bill.status_code in (200, 201), bill.text
-    total = bill.json()["due"]
-
+    order_id, total = flows.billed_order(via_gateway)
     tickets = system["tickets"]
     assert tickets.stop() == 0  # tickets goes down: the payment must not wait or fail
-    declined = billing(
-        "POST",
-        f"/orders/{order_id}/payments",
-        {
-            "payments": [
-                {
-                    "method": "card",
-                    "amount": total,
-                    "card": {
-                        "number": "4000000000000002",
-                        "exp_month": 12,
-                        "exp_year": 2030,
-                        "cvc": "123",
-                    },
-                }
-            ]
-        },
-    )
+    declined = flows.pay_with_a_declined_card(via_gateway, order_id, total)
     assert declined.status_code in (200, 201), declined.text
     assert "4000000000000002" not in declined.text
 
