@@ -61,6 +61,10 @@ def post_worker_init(worker):
     for listener in worker.sockets:
         worker.log.info("Listening at: %s (%s)", listener, worker.pid)
     if service == "gateway":
+        # gunicorn's own refusals (431, 400 on ambiguous framing ...) as RFC 9457 problems.
+        from services.kit.gunicorn_errors import install
+
+        install()
         # Usage is flushed from the start, so a fresh install records since when it counts
         # even before its first call.
         from gateway.usage import get_recorder

@@ -122,17 +122,8 @@ class Call:
         many entries from its right. Entries further left are whatever the client sent, so more
         hops than there are routers let a client choose its address. With fewer entries than hops,
         or an implausible one, the peer."""
-        hops = hot().trusted_proxy_hops
-        if hops > 0:
-            forwarded = self._headers.get("x-forwarded-for")
-            if forwarded:
-                entries = forwarded.split(",")
-                if len(entries) >= hops:
-                    address = entries[-hops].strip()
-                    if address and len(address) <= 64 and " " not in address:
-                        return address
         client = self.scope.get("client")
-        return client[0] if client else ""
+        return client_address(self._headers.get("x-forwarded-for"), client[0] if client else "")
 
     @property
     def scheme(self) -> str:
@@ -205,6 +196,19 @@ def https_required(call: Call) -> Answer:
             "only. A key sent over plain HTTP may have been seen; rotate it."
         ),
     )
+
+
+def client_address(forwarded: str | None, peer: str) -> str:
+    """The caller's address as :attr:`Call.client` explains, from ``X-Forwarded-For`` and the
+    socket peer (also for the pages, which see Django's ``META``)."""
+    hops = hot().trusted_proxy_hops
+    if hops > 0 and forwarded:
+        entries = forwarded.split(",")
+        if len(entries) >= hops:
+            address = entries[-hops].strip()
+            if address and len(address) <= 64 and " " not in address:
+                return address
+    return peer
 
 
 def _allowed(host: str) -> bool:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import authentication, permissions, serializers
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,8 +18,10 @@ from contracts.lifecycle import ACTIVE
 from gateway import auth, deprecation, metrics, selectors
 from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
+from gateway.edge import client_address
 from gateway.models import Consumer
 from gateway.proxy import probe
+from gateway.ratelimit import FailedAuthLimiter
 from services.kit.problems import ParameterValidationError
 
 
@@ -89,13 +91,26 @@ class PlatformKeyAuthentication(authentication.BaseAuthentication):
         token = auth.bearer_token(request.headers.get("Authorization", ""))
         if token is None:
             return None
+        # Failed keys count against the address as on proxied calls: these pages are no way
+        # around the limit on guessing.
+        address = client_address(
+            request.META.get("HTTP_X_FORWARDED_FOR"), request.META.get("REMOTE_ADDR", "")
+        )
+        wait = _failed_auth.blocked(address)
+        if wait is not None:
+            detail = f"Too many failed authentications from this address; retry in {wait} s."
+            raise Throttled(wait, detail=detail)
         consumer = auth.consumer_for_key(token)
         if consumer is None:
+            _failed_auth.failed(address)
             raise AuthenticationFailed("This API key is not valid.")
         return consumer, None
 
     def authenticate_header(self, request):
         return 'Bearer realm="switchyard"'
+
+
+_failed_auth = FailedAuthLimiter()
 
 
 class IsPlatformOrStaff(permissions.BasePermission):

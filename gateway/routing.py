@@ -1,8 +1,9 @@
 """Where a call goes: ``/{service}/{version}/{path}`` to ``{SERVICE}_UPSTREAM/{version}/{path}``.
 
 Only configured services and the versions their contracts publish are routed. A path that tries
-to leave its prefix (``..``, ``.``, encoded slashes, backslashes or dots) is not routed at all,
-so it can never reach another version, service or host.
+to leave its prefix (``..``, ``.``, encoded slashes, backslashes or dots, also encoded twice or
+spelled as overlong UTF-8) is not routed at all, so it can never reach another version, service
+or host.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import contracts
 from contracts.validation import operations
 from gateway.conf import hot
 
-_ENCODED_TRICKS = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
+# Encoded dots, slashes, backslashes and NULs, also encoded again (%252e: a second decoding
+# anywhere behind the gateway makes it a dot), and the non-standard spellings some servers still
+# decode: overlong UTF-8 (%c0%ae is ".") and IIS' %u002e.
+_ENCODED_TRICKS = re.compile(r"%(25)*(2e|2f|5c|00)|%c0|%c1|%e0%80|%u[0-9a-f]{4}", re.IGNORECASE)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 

@@ -39,13 +39,23 @@ def check(call, route: Route):
             detail=f"{content_type or 'A body without a type'} is not accepted here; send "
             f"{', '.join(accepted)}.",
         )
-    errors = contract.request_errors(
-        call.method,
-        route.path,
-        query=call.query_items(),
-        body=call.body if has_body else None,
-        content_type=content_type or "application/json",
-    )
+    try:
+        errors = contract.request_errors(
+            call.method,
+            route.path,
+            query=call.query_items(),
+            body=call.body if has_body else None,
+            content_type=content_type or "application/json",
+        )
+    except RecursionError:
+        # JSON nested past the recursion limit (10 000 arrays, say): the services' parser refuses
+        # it the same way.
+        return problem(
+            400,
+            type=problems.MALFORMED_BODY,
+            title="Malformed request body",
+            detail="The JSON body is nested too deeply.",
+        )
     if not errors:
         return None
     return problem(

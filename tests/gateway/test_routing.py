@@ -137,11 +137,32 @@ def test_decoded_escapes_are_caught_even_without_the_raw_path(gateway, upstream,
     assert len(upstream.calls) == 0
 
 
-def test_a_double_encoded_dot_segment_stays_a_literal_name_upstream(gateway, upstream):
-    # %252e%252e is the name "%2e%2e", not "..": it must travel encoded, never as a dot segment.
-    gateway.get("/faq/v2/faqs/%252e%252e", RAW_URI="/faq/v2/faqs/%252e%252e")
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/faq/v2/faqs/%252e%252e",
+        "/faq/v2/%252E%252E/v1/faqs",
+        "/faq/v2/faqs%252f17",
+        "/faq/v2/faqs/%25252e%25252e",
+        "/faq/v2/faqs/%c0%ae%c0%ae/x",
+        "/faq/v2/faqs/%C0%AF",
+        "/faq/v2/faqs/%e0%80%ae",
+        "/faq/v2/faqs/%u002e%u002e/x",
+    ],
+)
+def test_double_encoded_and_overlong_escapes_are_not_routed(gateway, upstream, path):
+    # %252e is "." to anything behind the gateway that decodes once more; %c0%ae and %u002e are
+    # "." to servers that accept overlong UTF-8 or IIS' encoding. None of them names a real entry.
+    response = gateway.get(path, RAW_URI=path)
 
-    assert upstream.calls[0].request.url == f"{UPSTREAM}/v2/faqs/%252e%252e"
+    assert_problem(response, 404)
+    assert len(upstream.calls) == 0
+
+
+def test_an_encoded_percent_sign_before_other_characters_is_still_routed(gateway, upstream):
+    gateway.get("/faq/v2/faqs/100%2541", RAW_URI="/faq/v2/faqs/100%2541")
+
+    assert upstream.calls[0].request.url == f"{UPSTREAM}/v2/faqs/100%2541"
 
 
 def test_an_encoded_query_separator_in_the_path_stays_in_the_path(gateway, upstream):
