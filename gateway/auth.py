@@ -29,12 +29,12 @@ import time
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from gateway.conf import hot
 from gateway.models import Consumer, KeyChange
 
 logger = logging.getLogger("switchyard.auth")
@@ -114,7 +114,8 @@ def _look_up(digest: str) -> Consumer | None:
     now = _now()
     # The marker is the shared cache's namespace; trusted only while a poll confirms it.
     cache_key = f"gw:key:{view.marker}:{digest}" if now - view.confirmed < TRUST_SECONDS else None
-    cached = cache.get(cache_key) if cache_key else None
+    # An unavailable cache reads as empty: the key comes from the database.
+    cached = hot().cache.get(cache_key) if cache_key else None
     if cached is not None:
         consumer = None if cached == _MISSING else cached
         as_of = view.confirmed
@@ -126,7 +127,7 @@ def _look_up(digest: str) -> Consumer | None:
         consumer = Consumer.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
         as_of = now
         if cache_key:
-            cache.set(cache_key, consumer or _MISSING, _CACHE_SECONDS)
+            hot().cache.set(cache_key, consumer or _MISSING, _CACHE_SECONDS)
     if len(_held) >= _HELD_MAX:
         _held.clear()  # a flood of made-up keys must not grow the worker without bound
     _held[digest] = (view.generation, as_of, consumer)
@@ -250,7 +251,7 @@ atexit.register(stop_poller)
 
 def forget_key(key_hash: str) -> None:
     _held.pop(key_hash, None)
-    cache.delete(f"gw:key:{_view.marker}:{key_hash}")
+    hot().cache.delete(f"gw:key:{_view.marker}:{key_hash}")
 
 
 def forget_all() -> None:

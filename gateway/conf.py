@@ -15,11 +15,14 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
 
+from gateway.shared_cache import GuardedCache
+
 
 @functools.cache
 def hot() -> SimpleNamespace:
     return SimpleNamespace(
-        cache=caches["default"],
+        # Errors of the shared cache (Redis down or hung) fail open instead of failing the call.
+        cache=GuardedCache(caches["default"]),
         secret=settings.GATEWAY_SECRET,
         retries=settings.GATEWAY_RETRIES,
         connect_timeout=settings.GATEWAY_CONNECT_TIMEOUT,

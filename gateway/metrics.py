@@ -40,6 +40,11 @@ USAGE_DROPPED = Counter(
 USAGE_FLUSH_FAILURES = Counter(
     "switchyard_gateway_usage_flush_failures_total", "Usage flushes the store refused."
 )
+CACHE_ERRORS = Counter(
+    "switchyard_gateway_cache_errors_total",
+    "Shared-cache operations that failed (the call went on without the cache), by operation.",
+    ["operation"],
+)
 LATENCY = Histogram(
     "switchyard_gateway_request_duration_seconds",
     "Time from receiving a call to having the upstream's response headers.",
