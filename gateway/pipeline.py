@@ -158,7 +158,11 @@ async def _through_breaker(call: Call) -> Answer:
         breaker.failed()  # never leave a half-open breaker waiting for a probe that died
         raise
     breaker.succeeded()
-    return await _relay(call, upstream)
+    try:
+        return await _relay(call, upstream)
+    except proxy.UpstreamError as exc:  # it broke off before the body was complete
+        breaker.failed()
+        return _failure(call, exc)
 
 
 def _failure(call: Call, error: proxy.UpstreamError) -> Answer:

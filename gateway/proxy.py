@@ -200,9 +200,17 @@ def _refused(exc: aiohttp.ClientConnectorError) -> bool:
 
 
 async def read_all(upstream: aiohttp.ClientResponse) -> bytes:
-    """The whole body, bytes untouched; the connection goes back to the pool."""
+    """The whole body, bytes untouched; the connection goes back to the pool. An upstream that
+    breaks off (or stalls) before the body is complete is an :class:`UpstreamError`: nothing has
+    gone to the caller yet, and a short body must never pass for the whole one."""
     try:
         return await upstream.read()
+    except (TimeoutError, aiohttp.SocketTimeoutError):
+        upstream.close()
+        raise UpstreamError("read-timeout") from None
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, OSError):
+        upstream.close()
+        raise UpstreamError("reset") from None
     except BaseException:
         upstream.close()  # never hand a connection with unread bytes to the next call
         raise
