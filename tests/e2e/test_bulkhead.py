@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import Launcher, create_consumer, wait_until_healthy
+from tests.e2e.fakes import HangingUpstream
 from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.e2e
@@ -26,63 +26,6 @@ pytestmark = pytest.mark.e2e
 READ_TIMEOUT = 8.0
 METRICS_TOKEN = "bulkhead-scrape-token"
 HUNG_CALLS = 24
-
-
-class HangingUpstream:
-    """Accepts every connection and reads the request; answers ``/__health__`` and nothing else,
-    ever, until :meth:`close`. ``waiting`` is how many calls are hanging on it right now."""
-
-    def __init__(self):
-        self._sock = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self._release = threading.Event()
-        self._lock = threading.Lock()
-        self.waiting = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def _accept(self):
-        while not self._release.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket):
-        with conn:
-            conn.settimeout(60)
-            try:
-                while not self._release.is_set():
-                    head = b""
-                    while b"\r\n\r\n" not in head:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        head += chunk
-                    if head.split(b" ", 2)[1] == b"/__health__":
-                        body = b'{"status": "pass"}'
-                        conn.sendall(
-                            b"HTTP/1.1 200 OK\r\nContent-Type: application/health+json\r\n"
-                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-                        )
-                        continue
-                    with self._lock:
-                        self.waiting += 1
-                    try:
-                        self._release.wait(60)
-                    finally:
-                        with self._lock:
-                            self.waiting -= 1
-                    return
-            except OSError:
-                return
-
-    def close(self):
-        self._release.set()
-        self._sock.close()
 
 
 class QuickUpstream:

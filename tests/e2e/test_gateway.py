@@ -17,14 +17,13 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import threading
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +47,7 @@ from tests.e2e.conftest import (
     manage,
     wait_until_healthy,
 )
+from tests.e2e.fakes import RefusingPort
 from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.e2e
@@ -227,50 +227,6 @@ class Upstream:
         self._release.set()
         self.server.shutdown()
         self.server.server_close()
-
-
-class RefusingPort:
-    """A loopback port held by a socket that is bound but not listening: connections to it are
-    refused, and nobody else can take the port. :meth:`listening` opens it for a moment to see
-    whether anyone still tries to connect."""
-
-    def __init__(self):
-        self.port = free_port()
-        self._sock = self._bind()
-
-    def _bind(self) -> socket.socket:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        return sock
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @contextmanager
-    def listening(self):
-        """Listen (accepting nothing); yields a function telling whether a connection came."""
-        self._sock.listen(8)
-        self._sock.setblocking(False)
-
-        def connected() -> bool:
-            try:
-                conn, _ = self._sock.accept()
-            except BlockingIOError:
-                return False
-            conn.close()
-            return True
-
-        try:
-            yield connected
-        finally:
-            # A listening socket cannot stop listening: replace it with a refusing one.
-            self._sock.close()
-            self._sock = self._bind()
-
-    def close(self) -> None:
-        self._sock.close()
 
 
 # --- the deployment -----------------------------------------------------------------------------
