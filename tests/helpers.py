@@ -173,3 +173,17 @@ def production_env(service: str, var_dir: Path, **overrides: str | None) -> dict
     }
     env.update(overrides)
     return {name: value for name, value in env.items() if value is not None}
+
+
+def run_command(*args) -> tuple[int, str]:
+    """A management command's exit status and standard output, as a deploy pipeline sees them."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    try:
+        call_command(*args, stdout=out)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue()
+    return 0, out.getvalue()

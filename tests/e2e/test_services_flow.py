@@ -82,29 +82,13 @@ def faq_entries_about(http, system, text: str) -> list[dict]:
 
 def test_a_resolved_ticket_promoted_while_faq_is_down_becomes_exactly_one_entry(http, system):
     subject = f"Promotion {uuid.uuid4().hex[:8]}"
-    ticket = call(
-        http,
-        system,
-        "POST",
-        "/tickets/v2/tickets",
-        json={
-            "subject": subject,
-            "body": "How do I export?",
-            "requester": {"email": "ann@example.com", "name": "Ann"},
-        },
+    ticket_id, resolve = flows.resolve_with_promotion(
+        lambda method, path, **kwargs: call(http, system, method, path, **kwargs), subject
     )
-    assert ticket.status_code == 201, ticket.text
-    ticket_id = ticket.json()["id"]
 
     faq = system["faq"]
     assert faq.stop() == 0  # the FAQ goes down
-    resolved = call(
-        http,
-        system,
-        "POST",
-        f"/tickets/v2/tickets/{ticket_id}/resolve",
-        json={"answer": "Use Settings, then Export.", "promote": {"related": []}},
-    )
+    resolved = resolve()
 
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "resolved"

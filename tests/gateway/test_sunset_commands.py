@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from gateway.models import UsageCoverage, UsageDaily, UsageRollup
+from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +28,6 @@ def daily(consumer: str, days_ago: int, count: int = 5, version: str = "v1"):
         latency_buckets=[count] + [0] * 11,
         last_seen=seen,
     )
-
-
-def run(*args) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command(*args, stdout=out)
-    except SystemExit as exit_:
-        return exit_.code, out.getvalue()
-    return 0, out.getvalue()
 
 
 def test_can_sunset_refuses_while_a_consumer_called_inside_the_window(make_consumer):

@@ -7,29 +7,19 @@ counted by the real usage recorder, whose first flush records since when usage i
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 import time_machine
 import yaml
-from django.core.management import call_command
 
 from gateway import dashboard, usage
 from gateway.models import UnauthenticatedDaily, UsageCoverage, UsageDaily
+from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def run(*args) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command(*args, stdout=out)
-    except SystemExit as exit_:
-        return exit_.code, out.getvalue()
-    return 0, out.getvalue()
 
 
 def counting_since(moment: dt.datetime) -> usage.UsageRecorder:
@@ -38,6 +28,20 @@ def counting_since(moment: dt.datetime) -> usage.UsageRecorder:
         recorder = usage.UsageRecorder(usage.DatabaseUsageStore(), interval=0)
     usage._recorder = recorder
     return recorder
+
+
+def refused_call(recorder, address: str) -> None:
+    """A 401 on faq v1 from ``address``, as the pipeline records it."""
+    recorder.record(
+        service="faq",
+        version="v1",
+        operation="/v1/faqs",
+        method="GET",
+        consumer=usage.ANONYMOUS,
+        status=401,
+        latency_ms=1.0,
+        client=address,
+    )
 
 
 def call_at(gateway, moment: dt.datetime, path: str = "/faq/v1/faqs/17", **kwargs):
@@ -188,16 +192,7 @@ class TestWhoCounts:
     def test_unauthenticated_calls_are_counted_by_address_without_storing_it(self):
         recorder = usage.UsageRecorder(usage.DatabaseUsageStore(), interval=0)
         for address in ("203.0.113.7", "203.0.113.7", "198.51.100.20"):
-            recorder.record(
-                service="faq",
-                version="v1",
-                operation="/v1/faqs",
-                method="GET",
-                consumer=usage.ANONYMOUS,
-                status=401,
-                latency_ms=1.0,
-                client=address,
-            )
+            refused_call(recorder, address)
         recorder.flush()
 
         rows = list(UnauthenticatedDaily.objects.values_list("client", "count"))
@@ -209,16 +204,7 @@ class TestWhoCounts:
         monkeypatch.setattr(usage, "MAX_CLIENTS_PER_FLUSH", 2)
         recorder = usage.UsageRecorder(usage.DatabaseUsageStore(), interval=0)
         for number in range(5):
-            recorder.record(
-                service="faq",
-                version="v1",
-                operation="/v1/faqs",
-                method="GET",
-                consumer=usage.ANONYMOUS,
-                status=401,
-                latency_ms=1.0,
-                client=f"192.0.2.{number}",
-            )
+            refused_call(recorder, f"192.0.2.{number}")
         recorder.flush()
 
         counts = dict(UnauthenticatedDaily.objects.values_list("client", "count"))
