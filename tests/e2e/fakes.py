@@ -300,10 +300,12 @@ class FaultyUpstream(SwitchablePort):
 class Forwarder(SwitchablePort):
     """A TCP forwarder from its loopback port to ``target`` (host, port): put it between a process
     and its Redis, then :meth:`refuse` to make that Redis unreachable (open connections dropped,
-    new ones refused) and :meth:`serve` to bring it back."""
+    new ones refused) and :meth:`serve` to bring it back; or, while :attr:`stalled` is set, let it
+    hang: connections are taken and nothing comes back."""
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
+        self.stalled = threading.Event()
         super().__init__()
 
     def handle(self, conn: socket.socket) -> None:
@@ -319,10 +321,11 @@ class Forwarder(SwitchablePort):
             _drop(server)
             back.join(5)
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                while self.stalled.is_set() and not self.closed.is_set():
+                    time.sleep(0.01)
                 sink.sendall(data)
         except OSError:
             pass

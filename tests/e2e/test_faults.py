@@ -452,7 +452,30 @@ def test_calls_are_served_while_redis_is_unreachable(http, rig):
     finally:
         rig.redis.serve()
 
-    # Back: after the skip window the cache is used again.
+    assert_the_response_cache_comes_back(http, gateway, key)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="the shared cache is Redis only when REDIS_URL is set")
+def test_a_hung_redis_costs_a_socket_timeout_every_few_seconds_not_every_call(http, rig):
+    gateway, key = rig.gateways["redis"], rig.key("cached")
+    rig.redis.stalled.set()  # connections are taken, nothing comes back
+    try:
+        timings = []
+        for path in ["faqs", "faqs/cacheable"] * 10:
+            response, elapsed = timed(get, http, gateway, path, key)
+            assert response.status_code == 200, response.text
+            timings.append(elapsed)
+    finally:
+        rig.redis.stalled.clear()
+
+    # Redis's 0.25 s socket timeout, once, then the cache is skipped for 2 s.
+    assert max(timings) < 0.25 + MARGIN, timings
+    assert sum(timings) < 2 * 0.25 + MARGIN, timings
+    assert_the_response_cache_comes_back(http, gateway, key)
+
+
+def assert_the_response_cache_comes_back(http, gateway: Server, key: dict[str, str]) -> None:
+    """After the skip window the cache is used again."""
     deadline = time.monotonic() + 10
     while get(http, gateway, "faqs/cacheable", key).headers.get("X-Cache") != "HIT":
         assert time.monotonic() < deadline, "the response cache never came back"
