@@ -4,11 +4,13 @@ upstream cannot be reached."""
 import gzip
 import json
 
+import aiohttp
 import pytest
 
 from services.kit.gateway_trust import verify
 from tests.gateway.conftest import (
     UPSTREAM,
+    FakeResponse,
     connect_timeout,
     read_timeout,
     refused,
@@ -336,6 +338,34 @@ class TestUpstreamFailures:
         body = assert_problem(response, status)
         assert body["detail"] == f"faq {detail}"
         assert "Traceback" not in body["detail"]
+
+    @pytest.mark.parametrize(
+        ("error", "status", "detail"),
+        [
+            (
+                lambda: aiohttp.ClientPayloadError("Response payload is not completed"),
+                502,
+                "dropped the connection.",
+            ),
+            (read_timeout, 504, "did not answer in time."),
+        ],
+    )
+    def test_a_body_that_breaks_off_before_it_is_complete_is_a_problem_not_a_500(
+        self, gateway, upstream, monkeypatch, error, status, detail
+    ):
+        # Small enough to be read whole before anything goes to the caller.
+        upstream.get(ENTRY, body=b'{"id": 17}', headers={"Content-Length": "10"})
+
+        async def broken(response):
+            raise error()
+
+        monkeypatch.setattr(FakeResponse, "read", broken)
+
+        response = gateway.get("/faq/v2/faqs/17")
+
+        assert assert_problem(response, status)["detail"] == f"faq {detail}"
+        [sent] = upstream.responses
+        assert sent.closed and sent.released, "a half-read connection went back to the pool"
 
     def test_idempotent_calls_are_retried_after_connection_errors(
         self, gateway, upstream, settings
