@@ -17,6 +17,7 @@ from services.kit import worker
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.django_db  # each pass starts by retiring stale database connections
 def test_passes_repeat_until_stopped_and_reports_only_what_they_did():
     stop = threading.Event()
     reports, calls = [], []
@@ -33,6 +34,7 @@ def test_passes_repeat_until_stopped_and_reports_only_what_they_did():
     assert reports == ["did something"]
 
 
+@pytest.mark.django_db
 def test_a_failing_pass_is_logged_and_tried_again(caplog):
     stop = threading.Event()
     attempts = []
