@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from gateway import dashboard
+from gateway.management import tables
 
 HEADLINES = {
     dashboard.SAFE: "SAFE to sunset",
@@ -92,10 +93,8 @@ class Command(BaseCommand):
             )
             for c in callers
         ]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            cells = zip(row, widths, strict=True)
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in cells).rstrip())
+        for line in tables.lines(rows):
+            self.stdout.write(line)
         self.stdout.write("Operations (last 30 days) and what replaces them:")
         for c in callers:
             for move in c.moves:

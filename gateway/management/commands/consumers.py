@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from gateway import auth
+from gateway.management import tables
 from gateway.models import Consumer
 
 
@@ -77,11 +78,8 @@ class Command(BaseCommand):
                     f"{consumer.created_at:%Y-%m-%d}",
                 )
             )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            self.stdout.write(
-                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-            )
+        for line in tables.lines(rows):
+            self.stdout.write(line)
 
     def _revoke(self, options):
         try:

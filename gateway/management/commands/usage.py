@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
+from gateway.management import tables
 from gateway.models import UsageDaily
 
 
@@ -46,9 +47,7 @@ class Command(BaseCommand):
         if len(lines) == 1:
             self.stdout.write(f"No calls in the last {days} days.")
             return
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        for line in lines:
-            cells = zip(line, widths, strict=True)
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in cells).rstrip())
+        for line in tables.lines(lines):
+            self.stdout.write(line)
         total = sum(int(line[len(keys)]) for line in lines[1:])
         self.stdout.write(f"{total} calls in the last {days} days.")
