@@ -249,11 +249,6 @@ def stop_poller(timeout: float = 2.0) -> None:
 atexit.register(stop_poller)
 
 
-def forget_key(key_hash: str) -> None:
-    _held.pop(key_hash, None)
-    hot().cache.delete(f"gw:key:{_view.marker}:{key_hash}")
-
-
 def forget_all() -> None:
     """Drop what this process holds and knows of the marker (tests start from nothing)."""
     global _view
@@ -290,12 +285,10 @@ def consumer_rotate(*, name: str) -> tuple[Consumer, str]:
     """A new key for ``name``; the old one stops working within a second everywhere (at once in
     this process)."""
     consumer = Consumer.objects.get(name=name, revoked_at__isnull=True)
-    old_hash = consumer.key_hash
     key = new_key()
     consumer.key_prefix, consumer.key_hash = key[:10], hash_key(key)
     consumer.rotated_at = timezone.now()
     consumer.save(update_fields=["key_prefix", "key_hash", "rotated_at"])  # bumps the marker
-    forget_key(old_hash)
     return consumer, key
 
 
@@ -304,5 +297,4 @@ def consumer_revoke(*, name: str) -> Consumer:
     consumer = Consumer.objects.get(name=name, revoked_at__isnull=True)
     consumer.revoked_at = timezone.now()
     consumer.save(update_fields=["revoked_at"])  # bumps the marker
-    forget_key(consumer.key_hash)
     return consumer

@@ -398,13 +398,16 @@ def verdict(
     quiet_days: int,
     now: dt.datetime | None = None,
     strict: bool = False,
+    callers: list[ConsumerUsage] | None = None,
 ) -> Verdict:
     """Safe to sunset only when the recorded history covers the whole quiet window and no
     consumer called it within that window. Unauthenticated calls are reported apart and do not
-    count, unless ``strict``: a scanner must not keep a version alive."""
+    count, unless ``strict``: a scanner must not keep a version alive. ``callers``: what
+    :func:`consumers_of` answers for the same arguments, when the caller has it already."""
     now = now or timezone.now()
     quiet_since = now - dt.timedelta(days=quiet_days)
-    callers = consumers_of(service, version, quiet_days=quiet_days, now=now, anonymous=strict)
+    if callers is None:
+        callers = consumers_of(service, version, quiet_days=quiet_days, now=now, anonymous=strict)
     recent = [c for c in callers if c.in_quiet_window]
     history = coverage()
     refused = unauthenticated(service, version, quiet_since)

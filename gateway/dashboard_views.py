@@ -54,19 +54,17 @@ def overview(request):
         }
         for service, items in by_service.items()
     ]
-    retiring = [
-        {
-            "summary": summary,
-            "verdict": dashboard.verdict(
-                summary.service, summary.version, quiet_days=quiet, now=now
-            ),
-            "consumers": dashboard.consumers_of(
-                summary.service, summary.version, quiet_days=quiet, now=now
-            ),
-        }
-        for summary in summaries
-        if summary.lifecycle.announced
-    ]
+    retiring = []
+    for summary in summaries:
+        if not summary.lifecycle.announced:
+            continue
+        consumers = dashboard.consumers_of(
+            summary.service, summary.version, quiet_days=quiet, now=now
+        )
+        verdict = dashboard.verdict(
+            summary.service, summary.version, quiet_days=quiet, now=now, callers=consumers
+        )
+        retiring.append({"summary": summary, "verdict": verdict, "consumers": consumers})
     context = {
         "now": now,
         "quiet": quiet,
