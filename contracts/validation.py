@@ -47,8 +47,11 @@ def operations(document: dict) -> dict[str, Operation]:
 class Contract:
     """One service version's contract, able to judge requests and responses against it."""
 
-    def __init__(self, document: dict, *, service: str = "", version: str = ""):
+    def __init__(
+        self, document: dict, *, service: str = "", version: str = "", host: str = "http://service"
+    ):
         self.document = document
+        self.host = host  # where requests are taken to go: the servers' host, if it declares any
         self.service = service
         self.version = version
         self.operations = operations(document)
@@ -79,7 +82,7 @@ class Contract:
         """Why this request breaks the contract; empty when it conforms."""
         data = _encode(body)
         request = MockRequest(
-            "http://service",
+            self.host,
             method.lower(),
             path,
             args=query or {},
@@ -100,7 +103,7 @@ class Contract:
         headers: dict[str, str] | None = None,
     ) -> list[str]:
         """Why this response breaks the contract; empty when it conforms."""
-        request = MockRequest("http://service", method.lower(), path)
+        request = MockRequest(self.host, method.lower(), path)
         response = MockResponse(
             body, status_code=status, headers=headers or {}, content_type=content_type
         )

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 import contracts
 from contracts.lifecycle import ACTIVE
-from gateway import auth, deprecation, metrics, selectors
+from gateway import auth, deprecation, metrics, selectors, served
 from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
 from gateway.edge import client_address
@@ -53,13 +53,14 @@ def api_contract(request, service: str, version: str, fmt: str):
     if service not in catalogue()["services"]:
         raise Http404(f"No service {service!r}.")
     try:
-        document = contracts.load(service, version)
+        document = served.document(service, version, served.public_url(request))
     except contracts.UnknownContract as exc:
         raise Http404(str(exc)) from None
     if fmt == "json":
         return JsonResponse(document)
-    text = contracts.contract_path(service, version).read_text(encoding="utf-8")
-    return HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    return HttpResponse(
+        served.render_yaml(document), content_type="application/yaml; charset=utf-8"
+    )
 
 
 def doc_index(request):

@@ -110,6 +110,9 @@ GATEWAY_LIFECYCLE_FILE = os.environ.get(
 GATEWAY_VALIDATE = env_list("GATEWAY_VALIDATE", "")
 # The bearer token Prometheus scrapes /metrics with (a platform key or a staff login work too).
 GATEWAY_METRICS_TOKEN = os.environ.get("GATEWAY_METRICS_TOKEN", "")
+# Where consumers reach the gateway (https://api.example.com), for the served contracts' servers;
+# unset, they name the scheme and host each request came with.
+GATEWAY_PUBLIC_URL = os.environ.get("GATEWAY_PUBLIC_URL", "")
 GATEWAY_CACHE_MAX_BODY_BYTES = env_int("GATEWAY_CACHE_MAX_BODY_BYTES", 256 * 1024)
 HEALTH_EXTRA_CHECKS = ["gateway.pages.upstream_checks"]
 
