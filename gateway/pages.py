@@ -1,5 +1,5 @@
-"""The gateway's own pages: /__api__/ (contracts), /__doc__/ (docs), /__usage__/ (rollups),
-and the upstream part of /__health__."""
+"""The gateway's own pages: /__api__/ (contracts), /__usage__/ (rollups), /metrics and the
+upstream part of /__health__; /__doc__/ is gateway.doc_views."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import hmac
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
 from rest_framework import authentication, permissions, serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import contracts
-from contracts.lifecycle import ACTIVE
 from gateway import auth, deprecation, metrics, selectors, served
 from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
@@ -61,28 +59,6 @@ def api_contract(request, service: str, version: str, fmt: str):
     return HttpResponse(
         served.render_yaml(document), content_type="application/yaml; charset=utf-8"
     )
-
-
-def doc_index(request):
-    entries = []
-    for service, info in catalogue()["services"].items():
-        for version, about in info["versions"].items():
-            entries.append({"service": service, "version": version, **about})
-    return render(request, "gateway/doc_index.html", {"entries": entries, "ACTIVE": ACTIVE})
-
-
-def doc_page(request, service: str, version: str):
-    about = catalogue()["services"].get(service, {}).get("versions", {}).get(version)
-    if about is None:
-        raise Http404(f"No documentation for {service} {version}.")
-    context = {
-        "service": service,
-        "version": version,
-        "about": about,
-        "ACTIVE": ACTIVE,
-        "spec_url": f"/__api__/{service}/{version}.json",
-    }
-    return render(request, "gateway/doc_page.html", context)
 
 
 class PlatformKeyAuthentication(authentication.BaseAuthentication):

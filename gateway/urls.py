@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from gateway import dashboard_views, pages
+from gateway import dashboard_views, doc_views, pages
 from services.kit.urls import (  # noqa: F401 - Django looks the handlers up here
     fallback_patterns,
     handler400,
@@ -20,11 +20,11 @@ urlpatterns = [
         pages.api_contract,
         name="api-contract",
     ),
-    path("__doc__/", pages.doc_index, name="doc-index"),
+    path("__doc__/", doc_views.doc_index, name="doc-index"),
     re_path(
         r"^__doc__/(?P<service>[a-z][a-z0-9_-]*)/(?P<version>v[0-9]+)/$",
-        pages.doc_page,
-        name="doc-page",
+        doc_views.doc_console,
+        name="doc-console",
     ),
     path("__usage__/", pages.UsageApi.as_view(), name="usage"),
     path("__dashboard__/", dashboard_views.overview, name="dashboard"),

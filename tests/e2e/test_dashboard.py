@@ -9,37 +9,21 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import chromium, require_browser
 from tests.e2e.conftest import REPO_ROOT, Launcher, create_consumer
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 STAFF_PASSWORD = "e2e-Staff-Passw0rd"
-# As the machine's notes advise: no background traffic, which this network refuses anyway.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        "Debian's chromium is not installed (bin/test installs it)", allow_module_level=True
-    )
+require_browser()
 
 
 def manage(server, *args: str, **extra_env: str) -> str:
@@ -89,12 +73,8 @@ def stack(tmp_path_factory, http):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def log_in(page, base: str) -> None:
