@@ -6,6 +6,8 @@ the brand and the last four digits the processor reports, nothing else.
 
 from django.db import models
 
+from services.kit.outbox import OutboxMessage
+
 
 class MenuItem(models.Model):
     """Something a diner can order, at its current price."""
@@ -184,35 +186,17 @@ class Payment(models.Model):
 PAYMENT_OUTCOMES = [c for c in Payment.Status.choices if c[0] != Payment.Status.PENDING]
 
 
-class TicketRequest(models.Model):
-    """A support ticket to open in the tickets service: an outbox row, written in the same
-    transaction as the declined payment, delivered after the commit and retried until sent.
-    Every attempt carries ``idempotency_key``, so retries open one ticket."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        REFUSED = "refused", "Refused"  # the tickets service said no (400/422): retrying won't help
+class TicketRequest(OutboxMessage):
+    """A support ticket to open in the tickets service: an outbox row (``services.kit.outbox``),
+    written in the same transaction as the declined payment, sent after the commit and retried
+    until sent. Every attempt carries ``idempotency_key``, so retries open one ticket."""
 
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="ticket_request")
     subject = models.CharField(max_length=200)
     body = models.TextField()
     requester = models.CharField(max_length=254)
     order_ref = models.CharField(max_length=100)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True, default="")
     ticket_ref = models.CharField(max_length=100, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    # Being sent by someone until then; a sender that died leaves it to the next one after.
-    leased_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["status", "id"])]
 
     def __str__(self) -> str:
         return f"Ticket request {self.pk} ({self.status})"

@@ -8,21 +8,16 @@ payment calls never both pay what was due once.
 
 from __future__ import annotations
 
-import contextvars
-import datetime as dt
 import logging
-import threading
-from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db import transaction
+from django.db.models import Max, Sum
 from django.utils import timezone
 
-from contracts import UnknownContract
 from services.billing import tally as tallying
 from services.billing.errors import OrderConflict
 from services.billing.models import (
@@ -34,16 +29,15 @@ from services.billing.models import (
     TicketRequest,
 )
 from services.billing.processors import Card, ChargeResult, card_processor
-from services.kit import client as service_client
+from services.billing.worker import ticket_requests
+from services.kit.outbox import Pass
 
 logger = logging.getLogger("switchyard.billing")
 
 MAX_ITEMS_PER_ORDER = 200
 MAX_QUANTITY = 20
 TICKET_REQUESTER = "billing@switchyard.dev"
-TICKET_THREAD_NAME = "billing-ticket-requests"
-# Longer than a send can take (timeouts and one retry): a claimed request is not sent twice at once.
-TICKET_LEASE = dt.timedelta(seconds=60)
+TICKET_THREAD_NAME = ticket_requests.thread_name
 
 
 @dataclass(frozen=True)
@@ -293,128 +287,13 @@ def _ticket_request_for(order: Order, payment: Payment) -> TicketRequest:
 def ticket_requests_send_after_commit(*, ids: Collection[int]) -> None:
     """Once the transaction commits, send these from a background thread: the response that
     declined the card never waits for the tickets service, nor fails because it is down."""
-    if not settings.BILLING_SEND_TICKETS_AFTER_COMMIT:
-        return
-    wanted = list(ids)
-
-    def start() -> None:
-        context = contextvars.copy_context()  # the request id travels with the call
-        threading.Thread(
-            target=context.run,
-            args=(_send_in_background, wanted),
-            name=TICKET_THREAD_NAME,
-            daemon=True,
-        ).start()
-
-    transaction.on_commit(start)
-
-
-def _send_in_background(ids: list[int]) -> None:
-    try:
-        ticket_requests_send(ids=ids)
-    except Exception:
-        logger.exception("sending ticket requests failed", extra={"ticket_request_ids": ids})
-    finally:
-        connection.close()
-
-
-def tickets_client() -> service_client.ServiceClient:
-    return service_client.ServiceClient(
-        "tickets",
-        "v1",
-        connect_timeout=settings.BILLING_TICKETS_CONNECT_TIMEOUT,
-        read_timeout=settings.BILLING_TICKETS_READ_TIMEOUT,
-        retries=1,
-    )
+    if settings.BILLING_SEND_TICKETS_AFTER_COMMIT:
+        ticket_requests.send_after_commit(ids, background=True)
 
 
 def ticket_requests_send(
-    *,
-    ids: Collection[int] | None = None,
-    limit: int = 100,
-    stop: Callable[[], bool] | None = None,
-) -> Counter:
-    """Send pending ticket requests (these ``ids``, or any), each at most once per pass, until
-    ``stop()`` says so (checked between rows).
-
-    A sender claims one row at a time (``select_for_update(skip_locked=True)``, then a short
-    lease) and sends it outside any transaction, so no lock is held while the tickets service
-    answers; a concurrent sender skips claimed rows. Every attempt carries the row's own
-    ``Idempotency-Key``: however often a request is retried, by whichever process, the tickets
-    service opens one ticket. Returns how many were sent, are still pending, or were refused.
-    """
-    outcomes: Counter = Counter()
-    tried: set[int] = set()
-    client: service_client.ServiceClient | None = None
-    client_error: Exception | None = None
-    while len(tried) < limit and not (stop is not None and stop()):
-        row = _claim(ids=ids, tried=tried)
-        if row is None:
-            break
-        tried.add(row.pk)
-        if client is None and client_error is None:
-            try:
-                client = tickets_client()
-            except (service_client.ServiceError, UnknownContract) as exc:
-                client_error = exc
-        outcomes[_send(row, client, client_error)] += 1
-    return outcomes
-
-
-@transaction.atomic
-def _claim(*, ids: Collection[int] | None, tried: set[int]) -> TicketRequest | None:
-    now = timezone.now()
-    rows = (
-        TicketRequest.objects.select_for_update(skip_locked=True)
-        .filter(status=TicketRequest.Status.PENDING)
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-        .exclude(pk__in=tried)
-    )
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
-    row = rows.order_by("pk").first()
-    if row is not None:
-        row.leased_until = now + TICKET_LEASE
-        row.attempts += 1
-        row.last_attempt_at = now
-        row.save(update_fields=["leased_until", "attempts", "last_attempt_at"])
-    return row
-
-
-def _send(
-    row: TicketRequest,
-    client: service_client.ServiceClient | None,
-    client_error: Exception | None,
-) -> str:
-    try:
-        if client is None:
-            raise client_error
-        response = client.call(
-            "ticket_create", json=row.payload, idempotency_key=row.idempotency_key
-        )
-    except (service_client.BadRequest, service_client.Unprocessable) as exc:
-        row.status = TicketRequest.Status.REFUSED
-        row.last_error = str(exc)[:500]
-        logger.error("tickets refused a ticket request", extra={"ticket_request_id": row.pk})
-    except (service_client.ServiceError, UnknownContract) as exc:
-        row.last_error = str(exc)[:500]
-        logger.warning(
-            "ticket request not sent; will retry",
-            extra={"ticket_request_id": row.pk, "error": row.last_error},
-        )
-    else:
-        row.status = TicketRequest.Status.SENT
-        row.sent_at = timezone.now()
-        row.last_error = ""
-        row.ticket_ref = _ticket_ref(response)
-    row.leased_until = None
-    row.save(update_fields=["status", "sent_at", "last_error", "ticket_ref", "leased_until"])
-    return row.status
-
-
-def _ticket_ref(response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    return str(body.get("id", ""))[:100] if isinstance(body, dict) else ""
+    *, ids: Collection[int] | None = None, stop: Callable[[], bool] | None = None
+) -> Pass:
+    """Send pending ticket requests now (these ``ids``, or any; due or not), each at most once,
+    until ``stop()`` says so; how many were sent, are still pending, or failed for good."""
+    return ticket_requests.send_pending(ids=ids, due_only=False, stop=stop)

@@ -10,7 +10,7 @@ INSTALLED_APPS = [*KIT_APPS, "services.billing"]
 ROOT_URLCONF = "services.billing.urls"
 WSGI_APPLICATION = "services.billing.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
-OUTBOX_SENDER = "services.billing.worker.send_ticket_requests"
+OUTBOX_SENDER = "services.billing.worker.ticket_requests"
 
 # Who charges cards: a dotted path to a ``services.billing.processors.CardProcessor``. The sandbox
 # knows the usual test cards and charges nobody.

@@ -1,19 +1,36 @@
-"""The billing worker's pass: send pending ticket requests (``manage.py worker``)."""
+"""Ticket requests as the kit's outbox sends them (``OUTBOX_SENDER``: the worker's pass)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
+from django.conf import settings
 
-from services.billing import services
-
-
-def describe(outcomes: Counter) -> str:
-    return "ticket requests: " + ", ".join(
-        f"{outcomes[s]} {s}" for s in ("sent", "pending", "refused")
-    )
+from services.billing.models import TicketRequest
+from services.kit.client import ServiceClient
+from services.kit.outbox import Outbox
 
 
-def send_ticket_requests(stop: Callable[[], bool]) -> str | None:
-    outcomes = services.ticket_requests_send(stop=stop)
-    return describe(outcomes) if outcomes else None
+class TicketRequests(Outbox):
+    model = TicketRequest
+    service = "tickets"
+    operation = "ticket_create"
+    noun = "ticket request"
+    retries = 1
+
+    def client(self, version: str, *, retries: int) -> ServiceClient:
+        return ServiceClient(
+            self.service,
+            version,
+            connect_timeout=settings.BILLING_TICKETS_CONNECT_TIMEOUT,
+            read_timeout=settings.BILLING_TICKETS_READ_TIMEOUT,
+            retries=retries,
+        )
+
+    def answered(self, row: TicketRequest, response) -> dict:
+        try:
+            body = response.json()
+        except ValueError:
+            return {"ticket_ref": ""}
+        return {"ticket_ref": str(body.get("id", ""))[:100] if isinstance(body, dict) else ""}
+
+
+ticket_requests = TicketRequests()

@@ -1,5 +1,7 @@
 from django.db import models
 
+from services.kit.outbox import OutboxMessage
+
 
 class Ticket(models.Model):
     """One support request and where it stands. Knows nothing of API versions."""
@@ -56,20 +58,24 @@ class Comment(models.Model):
         return f"{self.author} on #{self.ticket_id}"
 
 
-class FaqPromotion(models.Model):
-    """A resolved ticket's answer on its way to the FAQ: an outbox row.
+class PromotionStatus(models.TextChoices):
+    """A promotion's state as the tickets API has always published it (the outbox's ``sent`` is
+    ``done`` there)."""
+
+    PENDING = "pending", "Waiting to be delivered"
+    DONE = "done", "In the FAQ"
+    FAILED = "failed", "Refused by the FAQ"
+
+
+class FaqPromotion(OutboxMessage):
+    """A resolved ticket's answer on its way to the FAQ: an outbox row (``services.kit.outbox``).
 
     Written in the same transaction as the resolution, so a resolution is never lost nor a
-    promotion recorded for a resolution that did not happen; delivered after commit and, while
-    the FAQ is unreachable, by ``manage.py promote_pending``. The payload is fixed when the row
-    is written and sent with the same ``Idempotency-Key`` every time, so a retry after a lost
-    response replays the FAQ's first answer instead of creating a second entry.
+    promotion recorded for a resolution that did not happen; sent after the commit and, while
+    the FAQ is unreachable, by the worker. The payload is fixed when the row is written and sent
+    with the same ``Idempotency-Key`` every time, so a retry after a lost response replays the
+    FAQ's first answer instead of creating a second entry.
     """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be delivered"
-        DONE = "done", "In the FAQ"
-        FAILED = "failed", "Refused by the FAQ"
 
     class FaqVersion(models.TextChoices):
         V1 = "v1", "FAQ v1"
@@ -78,18 +84,16 @@ class FaqPromotion(models.Model):
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="promotion")
     faq_version = models.CharField(max_length=4, choices=FaqVersion.choices)
     payload = models.JSONField(help_text="The faq_create request body, exactly as sent.")
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
     faq_entry_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["status", "id"])]  # pending ones, oldest first
 
     def __str__(self) -> str:
         return f"promotion of #{self.ticket_id} ({self.status})"
+
+    @property
+    def api_status(self) -> str:
+        return PromotionStatus.DONE if self.status == self.Status.SENT else self.status
+
+    @property
+    def delivered_at(self):
+        """The API's name for ``sent_at``."""
+        return self.sent_at

@@ -1,24 +1,21 @@
 """Writes to tickets. Every API version calls these; none of them knows about versions.
 
 Resolving a ticket with promotion writes a ``FaqPromotion`` (an outbox row) in the same
-transaction as the resolution; after the commit, and later from ``manage.py promote_pending``
-while the FAQ is unreachable, :func:`promotion_deliver` sends it through the contract-driven client.
+transaction as the resolution; the kit's outbox sends it after the commit and, while the FAQ is
+unreachable, from the worker (``services.tickets.worker``).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import requests
 from django.db import transaction
 from django.utils import timezone
 
-from services.kit.client import ContractViolation, ServiceClient, ServiceError
+from services.kit.outbox import Pass
 from services.tickets.models import Comment, FaqPromotion, Ticket
-
-logger = logging.getLogger("switchyard.tickets")
+from services.tickets.worker import promotions
 
 Status = Ticket.Status
 
@@ -29,12 +26,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset(),
 }
-
-# faq_create answers after which sending the same request again can succeed: the FAQ (or the way
-# there) failed, the same key is still in flight there, or we were asked to slow down.
-RETRYABLE_STATUSES = frozenset({409, 429})
-# Answers after which the next promotion would fare no better: end the run there.
-STOP_RUN_STATUSES = frozenset({None, 429, 502, 503, 504})
 
 
 class TicketConflict(Exception):
@@ -181,167 +172,27 @@ def ticket_resolve(
             payload=_faq_payload(ticket, answer, promote),
             idempotency_key=f"ticket-{ticket.pk}-promotion",
         )
-        transaction.on_commit(lambda pk=promotion.pk: _deliver_after_commit(pk), robust=True)
+        # The first attempt, once committed, while the caller waits (one try, no back-off).
+        promotions.send_after_commit([promotion.pk])
     return ticket
 
 
-def _deliver_after_commit(promotion_id: int) -> None:
-    """The first attempt, once the resolution is committed: whatever goes wrong here must not
-    turn the (done) resolution into an error; the promotion stays pending for the worker."""
-    try:
-        # One try and no back-off: the caller is waiting for its response; the worker retries.
-        promotion_deliver(promotion_id=promotion_id, retries=0)
-    except Exception:
-        logger.exception(
-            "faq promotion: delivery crashed; promote_pending retries it",
-            extra={"promotion_id": promotion_id},
-        )
+# -- Delivering promotions (services.kit.outbox does the sending) ------------------------------
 
 
-# -- Delivering promotions --------------------------------------------------------------------
-
-
-def _is_retryable(error: ServiceError) -> bool:
-    if isinstance(error, ContractViolation):
-        return False  # nothing was sent, and the same payload would break the contract again
-    if error.status is None:
-        return True  # no answer (or FAQ_API not set yet)
-    return error.status >= 500 or error.status in RETRYABLE_STATUSES
-
-
-def _explain(error: ServiceError) -> str:
-    """``last_error``: what the FAQ said, each invalid member included, and what to do about it."""
-    text = str(error)
-    for item in error.problem.get("errors") or []:
-        if isinstance(item, dict):
-            where = item.get("pointer") or item.get("parameter") or "#"
-            text += f"\n{where}: {item.get('detail', '')}"
-    hints = {
-        401: "The gateway refused our key: check GATEWAY_API_KEY.",
-        403: "The FAQ refused the call: check GATEWAY_API_KEY and the gateway's signature secret.",
-        410: "This FAQ version is switched off (sunset or brownout): promote through its "
-        "successor.",
-    }
-    if isinstance(error, ContractViolation):
-        return f"Not sent: {text}"
-    if error.status in hints:
-        return f"{hints[error.status]}\n{text}"
-    return text
-
-
-def _attempt(
-    promotion: FaqPromotion, clients: dict[str, ServiceClient], *, retries: int = 2
-) -> bool:
-    """Send ``promotion`` once and record the outcome on it (unsaved). True when the FAQ was
-    unreachable or asked us to slow down: a run then stops instead of trying the others in vain."""
-    promotion.attempts += 1
-    stop_run = False
-    try:
-        client = clients.get(promotion.faq_version)
-        if client is None:
-            client = ServiceClient("faq", promotion.faq_version, retries=retries)
-            clients[promotion.faq_version] = client
-        response = client.call(
-            "faq_create", json=promotion.payload, idempotency_key=promotion.idempotency_key
-        )
-        entry_id = int(response.json()["id"])
-    except ServiceError as error:
-        retryable = _is_retryable(error)
-        stop_run = retryable and error.status in STOP_RUN_STATUSES
-        promotion.last_error = _explain(error)
-        if not retryable:
-            promotion.status = FaqPromotion.Status.FAILED
-    except requests.RequestException as error:  # FAQ_API is no usable URL, say: fix and retry
-        stop_run = True
-        promotion.last_error = f"faq: {type(error).__name__}: {error}"
-    except (ValueError, KeyError, TypeError) as error:  # a 2xx without the entry's id
-        promotion.last_error = f"The FAQ's answer has no entry id: {type(error).__name__}"
-    else:
-        promotion.status = FaqPromotion.Status.DONE
-        promotion.faq_entry_id = entry_id
-        promotion.last_error = ""
-        promotion.delivered_at = timezone.now()
-    log = logger.info if promotion.status == FaqPromotion.Status.DONE else logger.warning
-    log(
-        "faq promotion %s",
-        promotion.status,
-        extra={
-            "ticket_id": promotion.ticket_id,
-            "faq_version": promotion.faq_version,
-            "attempts": promotion.attempts,
-            "faq_entry_id": promotion.faq_entry_id,
-            "error": promotion.last_error[:500],
-        },
-    )
-    return stop_run
-
-
-def promotion_deliver(*, promotion_id: int, retries: int = 2) -> FaqPromotion | None:
-    """Send one pending promotion now (``retries``: the client's own immediate retries when the
-    connection fails). ``None`` when it is not pending (anymore), or another worker holds its row
-    and is sending it right now."""
-    with transaction.atomic():
-        promotion = (
-            FaqPromotion.objects.select_for_update(skip_locked=True)
-            .filter(pk=promotion_id, status=FaqPromotion.Status.PENDING)
-            .first()
-        )
-        if promotion is None:
-            return None
-        _attempt(promotion, {}, retries=retries)
-        promotion.save()
-    return promotion
-
-
-@dataclass
-class DeliveryRun:
-    done: int = 0
-    failed: int = 0
-    pending: int = 0
-    stopped: bool = False  # the FAQ was unreachable or busy: the rest waits for the next run
-
-    @property
-    def attempted(self) -> int:
-        return self.done + self.failed + self.pending
+def promotion_deliver(*, promotion_id: int) -> FaqPromotion | None:
+    """Send one pending promotion now; ``None`` when it is not pending (anymore), or another
+    worker is sending it right now."""
+    return promotions.send(promotion_id)
 
 
 def promotion_deliver_pending(
     *, limit: int | None = None, stop: Callable[[], bool] | None = None
-) -> DeliveryRun:
-    """Send pending promotions, oldest first, each at most once per run.
-
-    Each is sent while its row is locked (``SKIP LOCKED``): concurrent runs share the work and
-    never send the same promotion at the same time. A run stops at the first promotion the FAQ
-    does not answer (or answers "slow down"), leaving the rest pending, or when ``stop()`` says
-    so.
-    """
-    run = DeliveryRun()
-    clients: dict[str, ServiceClient] = {}
-    last_id = 0
-    while limit is None or run.attempted < limit:
-        if stop is not None and stop():
-            break
-        with transaction.atomic():
-            promotion = (
-                FaqPromotion.objects.select_for_update(skip_locked=True)
-                .filter(status=FaqPromotion.Status.PENDING, pk__gt=last_id)
-                .order_by("pk")
-                .first()
-            )
-            if promotion is None:
-                break
-            last_id = promotion.pk
-            stop_run = _attempt(promotion, clients)
-            promotion.save()
-        setattr(run, promotion.status, getattr(run, promotion.status) + 1)
-        if stop_run:
-            run.stopped = True
-            break
-    return run
+) -> Pass:
+    """Send every pending promotion now (due or not), oldest first, each at most once."""
+    return promotions.send_pending(due_only=False, limit=limit, stop=stop)
 
 
-@transaction.atomic
 def promotion_requeue_failed() -> int:
     """Make failed promotions pending again (after fixing what the FAQ refused); how many."""
-    failed = FaqPromotion.objects.filter(status=FaqPromotion.Status.FAILED)
-    return failed.update(status=FaqPromotion.Status.PENDING, updated_at=timezone.now())
+    return promotions.requeue_failed()

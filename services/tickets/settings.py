@@ -8,7 +8,7 @@ INSTALLED_APPS = [*KIT_APPS, "services.tickets"]
 ROOT_URLCONF = "services.tickets.urls"
 WSGI_APPLICATION = "services.tickets.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
-OUTBOX_SENDER = "services.tickets.worker.deliver_promotions"
+OUTBOX_SENDER = "services.tickets.worker.promotions"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
@@ -21,6 +21,6 @@ SPECTACULAR_SETTINGS = {
     # Two `status` fields with different choices: name their enums instead of hashing them.
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "services.tickets.models.Ticket.Status",
-        "PromotionStatusEnum": "services.tickets.models.FaqPromotion.Status",
+        "PromotionStatusEnum": "services.tickets.models.PromotionStatus",
     },
 }

@@ -1,21 +1,22 @@
-"""The tickets worker's pass: deliver pending FAQ promotions (``manage.py worker``)."""
+"""FAQ promotions as the kit's outbox sends them (``OUTBOX_SENDER``: the worker's pass)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from services.tickets import services
-
-
-def describe(run: services.DeliveryRun) -> str:
-    line = (
-        f"promote_pending: {run.done} delivered, {run.failed} failed, {run.pending} still pending"
-    )
-    if run.stopped:
-        line += " (the FAQ is unreachable or busy: the rest waits for the next pass)"
-    return line
+from services.kit.outbox import Outbox
+from services.tickets.models import FaqPromotion
 
 
-def deliver_promotions(stop: Callable[[], bool]) -> str | None:
-    run = services.promotion_deliver_pending(stop=stop)
-    return describe(run) if run.attempted else None
+class Promotions(Outbox):
+    model = FaqPromotion
+    service = "faq"
+    operation = "faq_create"
+    noun = "promotion"
+
+    def version(self, row: FaqPromotion) -> str:
+        return row.faq_version
+
+    def answered(self, row: FaqPromotion, response) -> dict:
+        return {"faq_entry_id": int(response.json()["id"])}
+
+
+promotions = Promotions()

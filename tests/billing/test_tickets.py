@@ -185,7 +185,7 @@ def test_send_ticket_requests_opens_the_ticket(make_order, tickets_api):
 
     call_command("send_ticket_requests", stdout=(out := _Out()))
 
-    assert "1 sent, 0 pending, 0 refused" in out.text
+    assert "1 sent, 0 failed, 0 still pending" in out.text
     request = TicketRequest.objects.get()
     assert (request.status, request.attempts, request.ticket_ref) == ("sent", 1, "1")
     assert request.sent_at is not None
@@ -246,7 +246,7 @@ def test_a_request_the_tickets_service_refuses_is_not_retried(
 
         assert len(mock.calls) == 1
     request = TicketRequest.objects.get()
-    assert (request.status, request.attempts) == ("refused", 1)
+    assert (request.status, request.attempts) == ("failed", 1)
 
 
 def test_without_a_tickets_service_configured_requests_wait(make_order, tickets_contract):
@@ -254,7 +254,7 @@ def test_without_a_tickets_service_configured_requests_wait(make_order, tickets_
 
     call_command("send_ticket_requests", stdout=(out := _Out()))
 
-    assert "0 sent, 1 pending" in out.text
+    assert "0 sent, 0 failed, 1 still pending" in out.text
     request = TicketRequest.objects.get()
     assert (request.status, request.attempts) == ("pending", 1)
     assert "TICKETS_API is not set" in request.last_error

@@ -266,7 +266,7 @@ def test_a_promotion_made_while_the_faq_is_down_is_delivered_by_the_worker(platf
     promotion = wait_for(delivered, seconds=30, what="the worker's delivery")
     entries = call("GET", "/faq/v2/faqs", params={"q": subject}).json()["items"]
     assert [entry["id"] for entry in entries] == [promotion["faq_entry_id"]]
-    assert "1 delivered" in apps["tickets"].log("worker")
+    assert "1 sent" in apps["tickets"].log("worker")
 
 
 def test_a_declined_card_while_tickets_is_down_opens_one_ticket_through_the_worker(platform, http):

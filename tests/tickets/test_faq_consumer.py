@@ -38,7 +38,7 @@ TYPE_BASE = "https://switchyard.dev/problems/"
 
 # What the tickets service does with each answer faq_create documents.
 OUTCOMES = {
-    "201": FaqPromotion.Status.DONE,
+    "201": FaqPromotion.Status.SENT,
     "400": FaqPromotion.Status.FAILED,  # our payload, or an unknown related entry
     "405": FaqPromotion.Status.FAILED,
     "406": FaqPromotion.Status.FAILED,
@@ -144,7 +144,7 @@ def test_the_promotion_request_is_one_the_faq_contract_accepts(
     assert request.headers["Authorization"] == f"Bearer {FAQ_KEY}"
     assert request.headers["Content-Type"] == JSON
     assert promotion.payload == sent_json(request)
-    assert (promotion.status, promotion.faq_entry_id, promotion.attempts) == ("done", 41, 1)
+    assert (promotion.status, promotion.faq_entry_id, promotion.attempts) == ("sent", 41, 1)
     assert promotion.last_error == ""
     assert promotion.delivered_at is not None
 
@@ -210,7 +210,7 @@ def test_each_documented_faq_create_answer_is_handled(faq, faq_contracts, promot
     assert promotion.status == OUTCOMES[status]
     assert promotion.attempts == 1
     assert len(faq.calls) == 1
-    if promotion.status == "done":
+    if promotion.status == "sent":
         assert (promotion.faq_entry_id, promotion.last_error) == (17, "")
         return
     assert promotion.faq_entry_id is None
@@ -312,7 +312,7 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_body(faq, promote):
     services.promotion_deliver(promotion_id=promotion.pk)
 
     promotion.refresh_from_db()
-    assert (promotion.status, promotion.faq_entry_id) == ("done", 41)
+    assert (promotion.status, promotion.faq_entry_id) == ("sent", 41)
     assert fake.keys() == [f"ticket-{promotion.ticket_id}-promotion"] * 3
     assert len({request.body for request in fake.requests}) == 1
     assert list(fake.entries) == [41]

@@ -11,8 +11,10 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from services.kit.outbox import Pass
 from services.tickets import services
 from services.tickets.models import FaqPromotion
+from services.tickets.worker import promotions
 from tests.tickets.fakes import FakeFaq, sent_json
 
 
@@ -55,13 +57,13 @@ def test_resolved_while_the_faq_is_down_then_delivered_once_when_it_is_back(faq,
     assert FaqPromotion.objects.get().status == "pending"
 
     fake = FakeFaq(faq, "v2")
-    assert "1 delivered, 0 failed, 0 still pending" in promote_pending()
-    assert "0 delivered, 0 failed, 0 still pending" in promote_pending()
+    assert "1 sent, 0 failed, 0 still pending" in promote_pending()
+    assert "0 sent, 0 failed, 0 still pending" in promote_pending()
 
     assert len(fake.requests) == 1
     assert len(fake.entries) == 1
     promotion = FaqPromotion.objects.get()
-    assert (promotion.status, promotion.faq_entry_id, promotion.attempts) == ("done", 41, 2)
+    assert (promotion.status, promotion.faq_entry_id, promotion.attempts) == ("sent", 41, 2)
     assert promotion.last_error == ""
     shown = conforms("v2", api.get(f"/v2/tickets/{created['id']}")).json()["promotion"]
     assert (shown["status"], shown["faq_entry_id"], shown["last_error"]) == ("done", 41, None)
@@ -99,7 +101,7 @@ def test_a_crash_while_delivering_never_fails_the_resolution(faq, monkeypatch, m
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the delivery")
 
-    monkeypatch.setattr(services, "ServiceClient", broken)
+    monkeypatch.setattr(promotions, "client", broken)
     ticket = make_ticket()
 
     response = APIClient().post(
@@ -109,7 +111,9 @@ def test_a_crash_while_delivering_never_fails_the_resolution(faq, monkeypatch, m
     assert response.status_code == 200
     assert response.json()["status"] == "resolved"
     assert response.json()["promotion"]["status"] == "pending"
-    assert FaqPromotion.objects.get().attempts == 0  # the attempt rolled back with the crash
+    promotion = FaqPromotion.objects.get()  # the crash is recorded; the worker retries it
+    assert (promotion.status, promotion.attempts) == ("pending", 1)
+    assert promotion.last_error == "RuntimeError: a bug in the delivery"
 
 
 @pytest.mark.django_db
@@ -123,7 +127,7 @@ def test_a_retry_after_a_lost_answer_sends_the_same_key_and_makes_no_second_entr
     promote_pending()
 
     promotion.refresh_from_db()
-    assert (promotion.status, promotion.faq_entry_id) == ("done", 41)
+    assert (promotion.status, promotion.faq_entry_id) == ("sent", 41)
     assert fake.keys() == [f"ticket-{promotion.ticket_id}-promotion"] * 4
     assert [sent_json(request) for request in fake.requests] == [promotion.payload] * 4
     assert list(fake.entries) == [41]
@@ -137,12 +141,12 @@ def test_pending_promotions_go_oldest_first_and_a_down_faq_stops_the_run(faq, pr
     out = promote_pending()
 
     # The first one found the FAQ still down; the others were not tried in vain.
-    assert "0 delivered, 0 failed, 1 still pending (the FAQ is unreachable or busy" in out
+    assert "0 sent, 0 failed, 1 still pending (the faq service is unreachable or busy" in out
     attempts = [FaqPromotion.objects.get(pk=p.pk).attempts for p in promotions]
     assert attempts == [2, 1, 1]
 
     fake = FakeFaq(faq, "v2")
-    assert "3 delivered" in promote_pending()
+    assert "3 sent" in promote_pending()
     assert fake.keys() == [f"ticket-{p.ticket_id}-promotion" for p in promotions]
 
 
@@ -160,9 +164,9 @@ def test_failed_promotions_wait_for_retry_failed(faq, promote):
     out = promote_pending("--retry-failed")
 
     assert "1 failed promotion(s) queued again" in out
-    assert "1 delivered" in out
+    assert "1 sent" in out
     promotion.refresh_from_db()
-    assert (promotion.status, promotion.attempts) == ("done", 2)
+    assert (promotion.status, promotion.attempts) == ("sent", 2)
 
 
 @pytest.mark.django_db
@@ -185,15 +189,15 @@ def test_loop_runs_until_sigterm_and_survives_a_failed_pass(monkeypatch):
         if len(passes) == 1:
             raise RuntimeError("database went away")
         os.kill(os.getpid(), signal.SIGTERM)  # a deploy stops the worker
-        return services.DeliveryRun()
+        return Pass()
 
-    monkeypatch.setattr(services, "promotion_deliver_pending", deliver)
+    monkeypatch.setattr(promotions, "send_pending", deliver)
     before = signal.getsignal(signal.SIGTERM)
 
     out = promote_pending("--loop", "0.01")
 
     assert len(passes) == 2
-    assert out.strip().endswith("promote_pending: stopped")
+    assert out.strip().endswith("worker: tickets stopped")
     assert signal.getsignal(signal.SIGTERM) is before
 
 
@@ -244,8 +248,8 @@ def test_two_concurrent_runs_deliver_each_promotion_once(faq, make_ticket):
     assert errors == []
     assert sorted(fake.keys()) == sorted(f"ticket-{t.pk}-promotion" for t in tickets)
     assert len(fake.entries) == 8
-    assert sum(run.done for run in runs) == 8
-    assert set(FaqPromotion.objects.values_list("status", "attempts")) == {("done", 1)}
+    assert sum(run.sent for run in runs) == 8
+    assert set(FaqPromotion.objects.values_list("status", "attempts")) == {("sent", 1)}
 
 
 @needs_postgresql

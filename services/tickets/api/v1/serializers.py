@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from services.kit.fields import Text
 from services.tickets.api.fields import Boolean, Email, OptionalText
-from services.tickets.models import Comment, FaqPromotion, Ticket
+from services.tickets.models import Comment, FaqPromotion, PromotionStatus, Ticket
 
 SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
 BODY_MAX = 20_000
@@ -17,7 +17,8 @@ AUTHOR_MAX = Comment._meta.get_field("author").max_length
 
 class PromotionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=FaqPromotion.Status.choices,
+        choices=PromotionStatus.choices,
+        source="api_status",
         read_only=True,
         help_text="`pending` until the FAQ has the entry (retried while it is unreachable), "
         "`done` once it has, `failed` when the FAQ refused it (see `last_error`).",
