@@ -362,11 +362,15 @@ def manage(server: Server, *args: str, timeout: float = 60) -> str:
     return result.stdout
 
 
-def create_consumer(server: Server, name: str, *, platform: bool = False) -> str:
+def create_consumer(
+    server: Server, name: str, *, platform: bool = False, rate_limit: int | None = None
+) -> str:
     """A consumer of the gateway ``server``, made as an operator would; returns its key."""
     args = ["consumers", "create", name, "--owner", "e2e", "--contact", f"{name}@example.com"]
     if platform:
         args.append("--platform")
+    if rate_limit is not None:
+        args += ["--rate-limit", str(rate_limit)]
     return manage(server, *args).strip().splitlines()[-1]
 
 
