@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 
 from services.billing.models import MenuItem, Order, OrderItem, Payment, Submission
+from services.kit.errors import NotFound
 
 
 def menu_list() -> QuerySet[MenuItem]:
@@ -32,11 +33,11 @@ def order_list() -> QuerySet[Order]:
 
 
 def order_get(*, order_id: int) -> Order:
-    """The order with its items, submissions and payments, or ``Order.DoesNotExist`` (a 404)."""
+    """The order with its items, submissions and payments, or :class:`NotFound`."""
     try:
         return order_list().get(pk=order_id)
     except Order.DoesNotExist:
-        raise Order.DoesNotExist(f"There is no order with id {order_id}.") from None
+        raise NotFound.of(Order, f"There is no order with id {order_id}.") from None
 
 
 def order_exists(*, order_id: int) -> bool:

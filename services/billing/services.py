@@ -30,6 +30,7 @@ from services.billing.models import (
 )
 from services.billing.processors import Card, ChargeResult, card_processor
 from services.billing.worker import ticket_requests
+from services.kit.errors import NotFound
 from services.kit.outbox import Pass
 
 logger = logging.getLogger("switchyard.billing")
@@ -60,7 +61,7 @@ def _locked(order_id: int) -> Order:
     try:
         return Order.objects.select_for_update().get(pk=order_id)
     except Order.DoesNotExist:
-        raise Order.DoesNotExist(f"There is no order with id {order_id}.") from None
+        raise NotFound.of(Order, f"There is no order with id {order_id}.") from None
 
 
 def _require_open(order: Order) -> None:
@@ -112,7 +113,7 @@ def order_item_remove(*, order_id: int, item_id: int) -> None:
     try:
         item = order.items.get(pk=item_id)
     except OrderItem.DoesNotExist:
-        raise OrderItem.DoesNotExist(f"Order {order_id} has no item with id {item_id}.") from None
+        raise NotFound.of(OrderItem, f"Order {order_id} has no item with id {item_id}.") from None
     _require_open(order)
     if item.status != OrderItem.Status.PENDING:
         raise OrderConflict(

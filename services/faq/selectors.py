@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from services.faq.models import Entry
+from services.kit.errors import NotFound
 
 MAX_SEARCH_TERMS = 10
 
@@ -14,11 +15,11 @@ def entry_list() -> QuerySet[Entry]:
 
 
 def entry_get(*, entry_id: int) -> Entry:
-    """The entry, or ``Entry.DoesNotExist`` (a 404 at the API)."""
+    """The entry, or :class:`NotFound` (also an ``Entry.DoesNotExist``)."""
     try:
         return entry_list().get(pk=entry_id)
     except Entry.DoesNotExist:
-        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.") from None
+        raise NotFound.of(Entry, f"There is no FAQ entry with id {entry_id}.") from None
 
 
 def entry_search(queryset: QuerySet[Entry], text: str) -> QuerySet[Entry]:

@@ -2,10 +2,10 @@
 
 from collections.abc import Collection
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from services.faq.models import Entry, Source
+from services.kit.errors import FieldError, Invalid, NotFound
 
 MAX_RELATED = 20
 
@@ -26,13 +26,13 @@ def _lock(ids: Collection[int]) -> set[int]:
 def _set_related(*, entry: Entry, related: Collection[int], existing: set[int]) -> None:
     ids = set(related)
     if entry.pk in ids:
-        raise ValidationError({"related": "An entry cannot be related to itself."})
+        raise Invalid.field("related", message="An entry cannot be related to itself.")
     if len(ids) > MAX_RELATED:
-        raise ValidationError({"related": f"At most {MAX_RELATED} related entries."})
+        raise Invalid.field("related", message=f"At most {MAX_RELATED} related entries.")
     missing = sorted(ids - existing)
     if missing:
-        raise ValidationError(
-            {"related": [f"There is no FAQ entry with id {pk}." for pk in missing]}
+        raise Invalid(
+            FieldError(("related",), f"There is no FAQ entry with id {pk}.") for pk in missing
         )
     entry.related.set(ids)
 
@@ -74,7 +74,7 @@ def entry_update(
     changes = {"question": question, "answer": answer, "source": source, "related": related}
     existing = _lock({entry_id, *(() if related is _UNSET else related)})
     if entry_id not in existing:
-        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.")
+        raise NotFound.of(Entry, f"There is no FAQ entry with id {entry_id}.")
     entry = Entry.objects.get(pk=entry_id)
     if all(value is _UNSET for value in changes.values()):
         return entry  # nothing asked for, nothing touched (not even updated_at)
@@ -98,5 +98,5 @@ def entry_answer(*, entry_id: int, answer: str) -> Entry:
 @transaction.atomic
 def entry_delete(*, entry_id: int) -> None:
     if not _lock({entry_id}):
-        raise Entry.DoesNotExist(f"There is no FAQ entry with id {entry_id}.")
+        raise NotFound.of(Entry, f"There is no FAQ entry with id {entry_id}.")
     Entry.objects.filter(pk=entry_id).delete()

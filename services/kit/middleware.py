@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, PermissionDenied, SuspiciousOperation
 from django.http import Http404
 
+from services.kit import errors as domain
 from services.kit import problems
 from services.kit.logging import request_id_var
 
@@ -127,6 +128,8 @@ class ProblemMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, domain.DomainError):  # raised outside a DRF view
+            return problems.domain_response(exception)
         if isinstance(exception, Http404):
             return problems.problem_response(404, detail=str(exception) or None)
         if isinstance(exception, PermissionDenied):

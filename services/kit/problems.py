@@ -1,7 +1,8 @@
 """RFC 9457 problem details: the one error format of every Switchyard app.
 
 Every error a client can cause, whether DRF raised it, Django did, or a service raised a domain
-error, leaves as ``application/problem+json`` with ``type``, ``title``, ``status`` and ``detail``;
+error (:mod:`services.kit.errors`), leaves as ``application/problem+json`` with ``type``, ``title``,
+``status`` and ``detail``;
 validation failures add ``errors``, one entry per field (``pointer``, RFC 6901) or query parameter
 (``parameter``). Unexpected failures are a bare 500: the trace goes to the log, never to the client.
 """
@@ -20,6 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from services.kit import errors as domain
 from services.kit.logging import request_id_var
 
 logger = logging.getLogger("switchyard.errors")
@@ -104,6 +106,10 @@ def _flatten(details: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, str]]
         yield path, str(details), "invalid"
 
 
+def _pointer(path: tuple) -> str:
+    return "#/" + "/".join(_escape(p) for p in path) if path else "#"
+
+
 def _field_errors(exc: exceptions.ValidationError, *, parameters: bool) -> list[dict[str, str]]:
     errors = []
     for path, message, code in _flatten(exc.get_full_details()):
@@ -113,9 +119,23 @@ def _field_errors(exc: exceptions.ValidationError, *, parameters: bool) -> list[
         if parameters:
             entry["parameter"] = ".".join(str(p) for p in path)
         else:
-            entry["pointer"] = "#/" + "/".join(_escape(p) for p in path) if path else "#"
+            entry["pointer"] = _pointer(path)
         errors.append(entry)
     return errors
+
+
+def _validation_problem(
+    code: int, errors: list[dict[str, str]], *, parameters: bool
+) -> dict[str, Any]:
+    what = "query parameter" if parameters else "field"
+    count = len(errors)
+    return problem(
+        code,
+        type=INVALID_PARAMETERS if parameters else VALIDATION,
+        title="Invalid query parameters" if parameters else "Your request is not valid",
+        detail=f"{count} {what}{'s' if count != 1 else ''} failed validation; see errors.",
+        errors=errors,
+    )
 
 
 def _from_api_exception(exc: exceptions.APIException) -> tuple[int, dict[str, Any]]:
@@ -123,15 +143,7 @@ def _from_api_exception(exc: exceptions.APIException) -> tuple[int, dict[str, An
     if isinstance(exc, exceptions.ValidationError):
         parameters = isinstance(exc, ParameterValidationError)
         errors = _field_errors(exc, parameters=parameters)
-        what = "query parameter" if parameters else "field"
-        count = len(errors)
-        return code, problem(
-            code,
-            type=INVALID_PARAMETERS if parameters else VALIDATION,
-            title="Invalid query parameters" if parameters else "Your request is not valid",
-            detail=f"{count} {what}{'s' if count != 1 else ''} failed validation; see errors.",
-            errors=errors,
-        )
+        return code, _validation_problem(code, errors, parameters=parameters)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if isinstance(exc, exceptions.ParseError):
         return code, problem(
@@ -140,8 +152,43 @@ def _from_api_exception(exc: exceptions.APIException) -> tuple[int, dict[str, An
     return code, problem(code, detail=str(detail))
 
 
+# The status of each kind of domain error; any other DomainError is a plain 400.
+DOMAIN_STATUSES: tuple[tuple[type[domain.DomainError], int], ...] = (
+    (domain.Invalid, 400),
+    (domain.NotFound, 404),
+    (domain.Conflict, 409),
+    (domain.Unavailable, 503),
+)
+
+
+def domain_problem(exc: domain.DomainError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, problem, headers) of a domain error: the one place where they meet HTTP."""
+    if isinstance(exc, domain.Invalid):
+        errors = [
+            {"detail": e.message, "code": e.code, "pointer": _pointer(e.path)} for e in exc.errors
+        ]
+        return 400, _validation_problem(400, errors, parameters=False), {}
+    code = next((code for kind, code in DOMAIN_STATUSES if isinstance(exc, kind)), 400)
+    headers = {}
+    if isinstance(exc, domain.Unavailable) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return code, problem(code, detail=exc.detail), headers
+
+
+def domain_response(exc: domain.DomainError) -> JsonResponse:
+    """A domain error raised outside DRF (plain Django views, middleware)."""
+    code, body, headers = domain_problem(exc)
+    response = JsonResponse(body, status=code, content_type=CONTENT_TYPE)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every client error becomes problem+json."""
+    if isinstance(exc, domain.DomainError):
+        code, body, headers = domain_problem(exc)
+        return Response(body, status=code, headers=headers, content_type=CONTENT_TYPE)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404 | ObjectDoesNotExist):

@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from services.kit.errors import NotFound
 from services.tickets.models import Comment, Ticket
 
 MAX_SEARCH_TERMS = 10
@@ -13,17 +14,17 @@ def ticket_list(*, with_comments: bool = False) -> QuerySet[Ticket]:
 
 
 def ticket_get(*, ticket_id: int, with_comments: bool = False) -> Ticket:
-    """The ticket, or ``Ticket.DoesNotExist`` (a 404 at the API)."""
+    """The ticket, or :class:`NotFound` (also a ``Ticket.DoesNotExist``)."""
     try:
         return ticket_list(with_comments=with_comments).get(pk=ticket_id)
     except Ticket.DoesNotExist:
-        raise Ticket.DoesNotExist(f"There is no ticket with id {ticket_id}.") from None
+        raise NotFound.of(Ticket, f"There is no ticket with id {ticket_id}.") from None
 
 
 def comment_list(*, ticket_id: int) -> QuerySet[Comment]:
-    """The ticket's comments, oldest first, or ``Ticket.DoesNotExist``."""
+    """The ticket's comments, oldest first, or :class:`NotFound`."""
     if not Ticket.objects.filter(pk=ticket_id).exists():
-        raise Ticket.DoesNotExist(f"There is no ticket with id {ticket_id}.")
+        raise NotFound.of(Ticket, f"There is no ticket with id {ticket_id}.")
     return Comment.objects.filter(ticket_id=ticket_id).order_by("id")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from services.kit.errors import Conflict, NotFound
 from services.kit.outbox import Pass
 from services.tickets.models import Comment, FaqPromotion, Ticket
 from services.tickets.worker import promotions
@@ -28,8 +29,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class TicketConflict(Exception):
-    """A change the ticket's current state does not allow (a 409 at the API)."""
+class TicketConflict(Conflict):
+    """A change the ticket's current state does not allow."""
 
 
 class IllegalTransition(TicketConflict):
@@ -73,7 +74,7 @@ def _lock(ticket_id: int) -> Ticket:
     try:
         return Ticket.objects.select_for_update().get(pk=ticket_id)
     except Ticket.DoesNotExist:
-        raise Ticket.DoesNotExist(f"There is no ticket with id {ticket_id}.") from None
+        raise NotFound.of(Ticket, f"There is no ticket with id {ticket_id}.") from None
 
 
 @transaction.atomic

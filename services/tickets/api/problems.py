@@ -1,15 +1,10 @@
-"""What both API versions share about errors: the domain's conflicts as 409 problems, and their
-documentation in the contracts."""
-
-from collections.abc import Iterator
-from contextlib import contextmanager
+"""What both API versions share about errors: their documentation in the contracts (the kit's
+exception handler renders the domain's conflicts as 409 problems)."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework.exceptions import APIException
 
 from services.kit import problems
 from services.kit.schema import ProblemSerializer, problem_responses
-from services.tickets.services import TicketConflict
 
 NOT_FOUND_EXAMPLE = OpenApiExample(
     "Not found",
@@ -29,21 +24,6 @@ CONFLICT_EXAMPLE = OpenApiExample(
         "detail": "Ticket 17 is closed and cannot become open: a closed ticket never changes.",
     },
 )
-
-
-class Conflict(APIException):
-    status_code = 409
-    default_detail = "The ticket's current state does not allow this change."
-    default_code = "conflict"
-
-
-@contextmanager
-def conflicts() -> Iterator[None]:
-    """Turn the domain's refusals (an illegal transition, a closed ticket) into 409 problems."""
-    try:
-        yield
-    except TicketConflict as exc:
-        raise Conflict(str(exc)) from exc
 
 
 def ticket_problems(*codes: int, conflict: str | None = None) -> dict:

@@ -14,7 +14,7 @@ from services.kit.schema import (
 )
 from services.kit.views_api import CollectionApi
 from services.tickets import selectors, services
-from services.tickets.api.problems import conflicts, ticket_problems
+from services.tickets.api.problems import ticket_problems
 from services.tickets.api.v1.filters import TicketFilter
 from services.tickets.api.v1.serializers import (
     CommentCreateSerializer,
@@ -188,8 +188,7 @@ class CommentCollectionApi(CollectionApi):
     def post(self, request, ticket_id: int):
         serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with conflicts():
-            comment = services.comment_create(ticket_id=ticket_id, **serializer.validated_data)
+        comment = services.comment_create(ticket_id=ticket_id, **serializer.validated_data)
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -215,10 +214,7 @@ class TicketStatusApi(APIView):
     def post(self, request, ticket_id: int):
         serializer = StatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with conflicts():
-            services.ticket_transition(
-                ticket_id=ticket_id, status=serializer.validated_data["status"]
-            )
+        services.ticket_transition(ticket_id=ticket_id, status=serializer.validated_data["status"])
         return Response(TicketSerializer(selectors.ticket_get(ticket_id=ticket_id)).data)
 
 
@@ -255,7 +251,6 @@ class TicketResolveApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         promote = services.PromotionRequest(faq_version="v1") if data["promote"] else None
-        with conflicts():
-            services.ticket_resolve(ticket_id=ticket_id, answer=data["answer"], promote=promote)
+        services.ticket_resolve(ticket_id=ticket_id, answer=data["answer"], promote=promote)
         # Read after the commit: the promotion has had its first attempt by now.
         return Response(TicketSerializer(selectors.ticket_get(ticket_id=ticket_id)).data)

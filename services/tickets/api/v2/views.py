@@ -14,7 +14,7 @@ from services.kit.schema import (
 )
 from services.kit.views_api import CollectionApi
 from services.tickets import selectors, services
-from services.tickets.api.problems import conflicts, ticket_problems
+from services.tickets.api.problems import ticket_problems
 from services.tickets.api.v2.filters import TicketFilter
 from services.tickets.api.v2.serializers import (
     CommentCreateSerializer,
@@ -172,9 +172,8 @@ class TicketDetailApi(APIView):
         serializer = TicketUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = serializer.validated_data
-        with conflicts():
-            if "status" in changes:
-                services.ticket_transition(ticket_id=ticket_id, status=changes["status"])
+        if "status" in changes:
+            services.ticket_transition(ticket_id=ticket_id, status=changes["status"])
         ticket = selectors.ticket_get(ticket_id=ticket_id, with_comments=True)
         return Response(TicketSerializer(ticket).data)
 
@@ -208,8 +207,7 @@ class CommentCollectionApi(APIView):
     def post(self, request, ticket_id: int):
         serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with conflicts():
-            comment = services.comment_create(ticket_id=ticket_id, **serializer.validated_data)
+        comment = services.comment_create(ticket_id=ticket_id, **serializer.validated_data)
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -252,8 +250,7 @@ class TicketResolveApi(APIView):
             promote = services.PromotionRequest(
                 faq_version="v2", related=tuple(data["promote"]["related"])
             )
-        with conflicts():
-            services.ticket_resolve(ticket_id=ticket_id, answer=data["answer"], promote=promote)
+        services.ticket_resolve(ticket_id=ticket_id, answer=data["answer"], promote=promote)
         # Read after the commit: the promotion has had its first attempt by now.
         ticket = selectors.ticket_get(ticket_id=ticket_id, with_comments=True)
         return Response(TicketSerializer(ticket).data)
