@@ -11,10 +11,6 @@ def menu_list() -> QuerySet[MenuItem]:
     return MenuItem.objects.filter(available=True)
 
 
-def menu_item_codes() -> set[str]:
-    return set(menu_list().values_list("code", flat=True))
-
-
 def _items() -> QuerySet[OrderItem]:
     return OrderItem.objects.select_related("menu_item", "submission").order_by("id")
 
@@ -38,10 +34,6 @@ def order_get(*, order_id: int) -> Order:
         return order_list().get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound.of(Order, f"There is no order with id {order_id}.") from None
-
-
-def order_exists(*, order_id: int) -> bool:
-    return Order.objects.filter(pk=order_id).exists()
 
 
 def submission_get(*, submission_id: int) -> Submission:

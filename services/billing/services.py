@@ -13,7 +13,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
@@ -30,7 +29,7 @@ from services.billing.models import (
 )
 from services.billing.processors import Card, ChargeResult, card_processor
 from services.billing.worker import ticket_requests
-from services.kit.errors import NotFound
+from services.kit.errors import FieldError, Invalid, NotFound
 from services.kit.outbox import Pass
 
 logger = logging.getLogger("switchyard.billing")
@@ -76,9 +75,34 @@ def order_create(*, table: str) -> Order:
     return order
 
 
-@transaction.atomic
+def _menu_for(items: Sequence[NewItem], where: Callable[[int], tuple]) -> dict[str, MenuItem]:
+    """The menu items these codes name; :class:`Invalid` at ``where(index)`` for each code that
+    is not on the menu (checked before the order, so a wrong code is named whatever the order)."""
+    menu = {m.code: m for m in MenuItem.objects.filter(code__in={i.item for i in items})}
+    unknown = [
+        FieldError(where(index), f"{new.item!r} is not on the menu.", "does_not_exist")
+        for index, new in enumerate(items)
+        if new.item not in menu or not menu[new.item].available
+    ]
+    if unknown:
+        raise Invalid(unknown)
+    return menu
+
+
 def order_items_add(*, order_id: int, items: Sequence[NewItem]) -> list[OrderItem]:
     """Add items, pending until the next submission, at today's menu prices."""
+    return _add(order_id, items, _menu_for(items, lambda index: ("items", index, "item")))
+
+
+def order_item_add(*, order_id: int, item: str, diner: str, quantity: int = 1) -> OrderItem:
+    """Add one item (``item``: a menu item's code), like :func:`order_items_add`."""
+    items = [NewItem(item=item, diner=diner, quantity=quantity)]
+    [added] = _add(order_id, items, _menu_for(items, lambda index: ("item",)))
+    return added
+
+
+@transaction.atomic
+def _add(order_id: int, items: Sequence[NewItem], menu: dict[str, MenuItem]) -> list[OrderItem]:
     order = _locked(order_id)
     _require_open(order)
     held = order.items.count()
@@ -86,10 +110,6 @@ def order_items_add(*, order_id: int, items: Sequence[NewItem]) -> list[OrderIte
         raise OrderConflict(
             f"Order {order.pk} holds {held} items; an order holds at most {MAX_ITEMS_PER_ORDER}."
         )
-    menu = {m.code: m for m in MenuItem.objects.filter(code__in={i.item for i in items})}
-    unknown = sorted({i.item for i in items if i.item not in menu or not menu[i.item].available})
-    if unknown:
-        raise ValidationError({"item": [f"{code!r} is not on the menu." for code in unknown]})
     created = []
     for new in items:
         item = OrderItem(
@@ -147,8 +167,6 @@ def order_submit(*, order_id: int) -> Submission:
 
 
 def _bill(order: Order, *, discount_code: str) -> None:
-    if discount_code and tallying.discount_for(discount_code) is None:
-        raise ValidationError({"discount_code": f"{discount_code!r} is not a discount code."})
     if not order.items.exists():
         raise OrderConflict(f"Order {order.pk} has no items: there is nothing to bill.")
     # Whatever is still pending goes to the kitchen with the bill: an item is never lost.
@@ -173,7 +191,10 @@ def _bill(order: Order, *, discount_code: str) -> None:
 
 @transaction.atomic
 def order_bill(*, order_id: int, discount_code: str = "") -> Order:
-    """Close the order and fix its final tally: bundles, then the discount code's percentage."""
+    """Close the order and fix its final tally: bundles, then the discount code's percentage
+    (``discount_code``, in any case; an unknown one is refused whatever the order)."""
+    if discount_code and tallying.discount_for(discount_code) is None:
+        raise Invalid.field("discount_code", message="Not a valid discount code.")
     order = _locked(order_id)
     _require_open(order)
     _bill(order, discount_code=discount_code)
@@ -260,6 +281,24 @@ def order_pay(
         requests = [_ticket_request_for(order, payment) for payment in declined]
         ticket_requests_send_after_commit(ids=[r.pk for r in requests])
     return done
+
+
+def payment_create(*, order_id: int, payer: str, amount: int, card: Card) -> Payment:
+    """One payer pays their part of an order by card; an open order is billed first. The
+    payment names its order, so an unknown one is an invalid ``order_id``, not a missing order."""
+    try:
+        [payment] = order_pay(
+            order_id=order_id,
+            payments=[
+                PaymentRequest(method=Payment.Method.CARD, amount=amount, card=card, payer=payer)
+            ],
+            bill_if_open=True,
+        )
+    except Order.DoesNotExist:
+        raise Invalid.field(
+            "order_id", message=f"There is no order with id {order_id}.", code="does_not_exist"
+        ) from None
+    return payment
 
 
 # -- Support tickets for declined cards (an outbox) ------------------------------------------

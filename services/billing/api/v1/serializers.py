@@ -3,7 +3,6 @@ their own amount by card with ``POST /v1/payments``; the first payment bills the
 
 from rest_framework import serializers
 
-from services.billing import selectors
 from services.billing.api.fields import (
     BlankAsNull,
     CardDetailsSerializer,
@@ -20,10 +19,6 @@ TABLE_MAX = Order._meta.get_field("table").max_length
 DINER_MAX = OrderItem._meta.get_field("diner").max_length
 PAYER_MAX = Payment._meta.get_field("payer").max_length
 ITEM_CODE_MAX = 40
-
-
-def unknown_menu_item(code: str) -> serializers.ValidationError:
-    return serializers.ValidationError(f"{code!r} is not on the menu.", code="does_not_exist")
 
 
 class MenuItemSerializer(serializers.Serializer):
@@ -44,11 +39,6 @@ class ItemAddSerializer(serializers.Serializer):
     item = Text(max_length=ITEM_CODE_MAX, help_text="A menu item's code.")
     diner = Text(max_length=DINER_MAX, help_text="Who ordered it.")
     quantity = IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False, default=1)
-
-    def validate_item(self, value: str) -> str:
-        if value not in selectors.menu_item_codes():
-            raise unknown_menu_item(value)
-        return value
 
 
 class ItemSerializer(serializers.Serializer):
@@ -100,10 +90,3 @@ class PaymentCreateSerializer(serializers.Serializer):
     payer = Text(max_length=PAYER_MAX, help_text="Who pays this part.")
     amount = Cents()
     card = CardDetailsSerializer()
-
-    def validate_order_id(self, value: int) -> int:
-        if not selectors.order_exists(order_id=value):
-            raise serializers.ValidationError(
-                f"There is no order with id {value}.", code="does_not_exist"
-            )
-        return value

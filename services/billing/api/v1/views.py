@@ -14,7 +14,6 @@ from services.billing.api.v1.serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
 )
-from services.billing.models import Payment
 from services.kit.http import created
 from services.kit.idempotency import idempotent
 from services.kit.schema import (
@@ -161,9 +160,7 @@ class OrderItemCollectionApi(APIView):
     def post(self, request, order_id: int):
         serializer = ItemAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        [item] = services.order_items_add(
-            order_id=order_id, items=[services.NewItem(**serializer.validated_data)]
-        )
+        item = services.order_item_add(order_id=order_id, **serializer.validated_data)
         return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
@@ -196,17 +193,5 @@ class PaymentCollectionApi(APIView):
     def post(self, request):
         serializer = PaymentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        [payment] = services.order_pay(
-            order_id=data["order_id"],
-            payments=[
-                services.PaymentRequest(
-                    method=Payment.Method.CARD,
-                    amount=data["amount"],
-                    card=data["card"],
-                    payer=data["payer"],
-                )
-            ],
-            bill_if_open=True,
-        )
+        payment = services.payment_create(**serializer.validated_data)
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)

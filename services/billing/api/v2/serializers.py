@@ -9,10 +9,9 @@ their kitchen ``status``, and timestamps are ``*_at``.
 
 from rest_framework import serializers
 
-from services.billing import selectors, tally
 from services.billing.api.fields import BlankAsNull, CardDetailsSerializer, CardSerializer, Cents
 from services.billing.api.fields import Integer as IntegerField
-from services.billing.api.v1.serializers import DINER_MAX, ITEM_CODE_MAX, unknown_menu_item
+from services.billing.api.v1.serializers import DINER_MAX, ITEM_CODE_MAX
 from services.billing.api.v1.serializers import MenuItemSerializer as MenuItemSerializer
 from services.billing.api.v1.serializers import OrderCreateSerializer as OrderCreateSerializer
 from services.billing.models import PAYMENT_OUTCOMES, Order, OrderItem, Payment
@@ -46,17 +45,6 @@ class ItemsAddSerializer(serializers.Serializer):
     items = serializers.ListField(
         child=NewItemSerializer(), min_length=1, max_length=MAX_ITEMS_PER_CALL
     )
-
-    def validate_items(self, value: list[dict]) -> list[dict]:
-        menu = selectors.menu_item_codes()
-        errors = {
-            index: {"item": [unknown_menu_item(entry["item"]).detail[0]]}
-            for index, entry in enumerate(value)
-            if entry["item"] not in menu
-        }
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
 
 class ItemSerializer(serializers.Serializer):
@@ -136,11 +124,6 @@ class BillOrderSerializer(serializers.Serializer):
         required=False,
         help_text="A discount code, such as HAPPYHOUR (case-insensitive).",
     )
-
-    def validate_discount_code(self, value: str) -> str:
-        if tally.discount_for(value) is None:
-            raise serializers.ValidationError("Not a valid discount code.", code="invalid")
-        return tally.normalize_code(value)
 
 
 class PaymentSerializer(serializers.Serializer):
