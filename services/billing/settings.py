@@ -7,7 +7,7 @@ SERVICE_NAME = "billing"
 API_VERSIONS = ["v1", "v2"]
 
 INSTALLED_APPS = [*KIT_APPS, "services.billing"]
-ROOT_URLCONF = "services.billing.urls"
+ROOT_URLCONF = "services.kit.service_urls"
 WSGI_APPLICATION = "services.billing.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
 OUTBOX_SENDER = "services.billing.worker.ticket_requests"

@@ -5,7 +5,7 @@ SERVICE_NAME = "faq"
 API_VERSIONS = ["v1", "v2"]
 
 INSTALLED_APPS = [*KIT_APPS, "services.faq"]
-ROOT_URLCONF = "services.faq.urls"
+ROOT_URLCONF = "services.kit.service_urls"
 WSGI_APPLICATION = "services.faq.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
 

@@ -5,7 +5,7 @@ SERVICE_NAME = "tickets"
 API_VERSIONS = ["v1", "v2"]
 
 INSTALLED_APPS = [*KIT_APPS, "services.tickets"]
-ROOT_URLCONF = "services.tickets.urls"
+ROOT_URLCONF = "services.kit.service_urls"
 WSGI_APPLICATION = "services.tickets.wsgi.application"
 DATABASES = {"default": database_for(SERVICE_NAME)}
 OUTBOX_SENDER = "services.tickets.worker.promotions"

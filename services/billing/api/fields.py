@@ -1,23 +1,12 @@
-"""Serializer fields for money, counts and cards, taking the contract literally."""
+"""Billing's own serializer fields: ids, money and cards (the strict basics are the kit's)."""
 
 from rest_framework import serializers
 
 from services.billing.processors import Card, luhn_valid
-from services.kit.fields import Text
+from services.kit.fields import Integer, Text
 from services.kit.filters import MAX_DB_INT
 
 MAX_AMOUNT = 10_000_000  # cents: no table runs up a bill of 100,000
-
-
-class Integer(serializers.IntegerField):
-    """Only JSON integers: DRF's field would take ``"12"``, ``12.0`` and ``true`` as numbers."""
-
-    default_error_messages = {"invalid": "Must be an integer."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class Id(Integer):
@@ -33,18 +22,6 @@ class Cents(Integer):
         kwargs.setdefault("max_value", MAX_AMOUNT)
         kwargs.setdefault("help_text", "Integer cents.")
         super().__init__(**kwargs)
-
-
-class BlankAsNull(serializers.CharField):
-    """A stored empty string reads as ``null``."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("read_only", True)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return value or None
 
 
 class CardDetailsSerializer(serializers.Serializer):

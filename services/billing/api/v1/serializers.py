@@ -3,17 +3,11 @@ their own amount by card with ``POST /v1/payments``; the first payment bills the
 
 from rest_framework import serializers
 
-from services.billing.api.fields import (
-    BlankAsNull,
-    CardDetailsSerializer,
-    CardSerializer,
-    Cents,
-    Id,
-)
-from services.billing.api.fields import Integer as IntegerField
+from services.billing.api.fields import CardDetailsSerializer, CardSerializer, Cents, Id
 from services.billing.models import PAYMENT_OUTCOMES, Order, OrderItem, Payment
 from services.billing.services import MAX_QUANTITY
-from services.kit.fields import Text
+from services.kit.fields import BlankAsNull, Text
+from services.kit.fields import Integer as IntegerField
 
 TABLE_MAX = Order._meta.get_field("table").max_length
 DINER_MAX = OrderItem._meta.get_field("diner").max_length

@@ -9,14 +9,14 @@ their kitchen ``status``, and timestamps are ``*_at``.
 
 from rest_framework import serializers
 
-from services.billing.api.fields import BlankAsNull, CardDetailsSerializer, CardSerializer, Cents
-from services.billing.api.fields import Integer as IntegerField
+from services.billing.api.fields import CardDetailsSerializer, CardSerializer, Cents
 from services.billing.api.v1.serializers import DINER_MAX, ITEM_CODE_MAX
 from services.billing.api.v1.serializers import MenuItemSerializer as MenuItemSerializer
 from services.billing.api.v1.serializers import OrderCreateSerializer as OrderCreateSerializer
 from services.billing.models import PAYMENT_OUTCOMES, Order, OrderItem, Payment
 from services.billing.services import MAX_QUANTITY
-from services.kit.fields import Text
+from services.kit.fields import BlankAsNull, Text
+from services.kit.fields import Integer as IntegerField
 
 MAX_ITEMS_PER_CALL = 20
 MAX_PAYMENTS_PER_CALL = 10

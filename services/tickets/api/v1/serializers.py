@@ -3,8 +3,7 @@ endpoints; ``promote`` is a yes or no."""
 
 from rest_framework import serializers
 
-from services.kit.fields import Text
-from services.tickets.api.fields import Boolean, Email, OptionalText
+from services.kit.fields import BlankAsNull, Boolean, Email, Text
 from services.tickets.models import Comment, FaqPromotion, PromotionStatus, Ticket
 
 SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
@@ -28,7 +27,7 @@ class PromotionSerializer(serializers.Serializer):
         read_only=True, allow_null=True, help_text="The FAQ entry, once `done`."
     )
     attempts = serializers.IntegerField(read_only=True)
-    last_error = OptionalText(help_text="What went wrong on the last attempt, if it did.")
+    last_error = BlankAsNull(help_text="What went wrong on the last attempt, if it did.")
     created_at = serializers.DateTimeField(read_only=True)
     delivered_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -42,7 +41,7 @@ class TicketSerializer(serializers.Serializer):
     body = serializers.CharField(read_only=True)
     requester = serializers.EmailField(source="requester_email", read_only=True)
     status = serializers.ChoiceField(choices=Ticket.Status.choices, read_only=True)
-    order_ref = OptionalText(help_text="The billing order the ticket is about, if any.")
+    order_ref = BlankAsNull(help_text="The billing order the ticket is about, if any.")
     answer = serializers.CharField(read_only=True, help_text="Empty until resolved.")
     promotion = PromotionSerializer(
         source="promotion_or_none",

@@ -8,9 +8,10 @@ gone, ``promote`` is no longer a boolean, and lists use a cursor envelope (``ite
 
 from rest_framework import serializers
 
-from services.kit.fields import Text
+import contracts
+from contracts.validation import operations
+from services.kit.fields import BlankAsNull, Email, Text
 from services.kit.filters import MAX_DB_INT
-from services.tickets.api.fields import Email, OptionalText
 from services.tickets.api.v1 import serializers as v1
 from services.tickets.api.v1.serializers import (
     ANSWER_MAX,
@@ -23,7 +24,18 @@ from services.tickets.api.v1.serializers import (
 from services.tickets.models import Ticket
 
 NAME_MAX = Ticket._meta.get_field("requester_name").max_length
-MAX_RELATED = 20  # the FAQ's own limit
+
+
+def _faq_create_body() -> dict:
+    """The body of ``faq_create`` in the FAQ contract that promotions are sent through."""
+    document = contracts.load("faq", "v2")
+    body = operations(document)["faq_create"].spec["requestBody"]["content"]["application/json"]
+    name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    return document["components"]["schemas"][name]
+
+
+# The FAQ's own limit, as its contract publishes it: a promotion it would refuse is refused here.
+MAX_RELATED = _faq_create_body()["properties"]["related"]["maxItems"]
 
 
 class CommentSerializer(v1.CommentSerializer):
@@ -36,7 +48,7 @@ class CommentCreateSerializer(v1.CommentCreateSerializer):
 
 class RequesterSerializer(serializers.Serializer):
     email = serializers.EmailField(source="requester_email", read_only=True)
-    name = OptionalText(source="requester_name", help_text="`null` when not given.")
+    name = BlankAsNull(source="requester_name", help_text="`null` when not given.")
 
 
 class RequesterInputSerializer(serializers.Serializer):
@@ -53,7 +65,7 @@ class TicketSerializer(serializers.Serializer):
     body = serializers.CharField(read_only=True)
     requester = RequesterSerializer(source="*", read_only=True)
     status = serializers.ChoiceField(choices=Ticket.Status.choices, read_only=True)
-    order_ref = OptionalText(help_text="The billing order the ticket is about, if any.")
+    order_ref = BlankAsNull(help_text="The billing order the ticket is about, if any.")
     answer = serializers.CharField(read_only=True, help_text="Empty until resolved.")
     comments = CommentSerializer(many=True, read_only=True, help_text="Oldest first.")
     promotion = PromotionSerializer(
