@@ -8,13 +8,17 @@ tests can read the JSON log lines.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -93,28 +97,91 @@ def _postgres_url() -> str | None:
 
 
 @contextmanager
-def provision_database(label: str, directory: Path) -> Iterator[str]:
-    """A ``DATABASE_URL`` for one app process, removed afterwards if this suite created it."""
+def provision_database(
+    label: str, directory: Path, *, migrated_for: str | None = None
+) -> Iterator[str]:
+    """A ``DATABASE_URL`` for one app process, removed afterwards if this suite created it.
+
+    Empty, or with ``migrated_for``, holding that service's migrated schema: a copy of a database
+    migrated once per run (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL),
+    the same state ``manage.py migrate`` leaves, without paying for it at every start.
+    """
     server_url = _postgres_url()
     if server_url is None:
-        yield f"sqlite:///{directory / f'{label}.sqlite3'}"
+        path = directory / f"{label}.sqlite3"
+        if migrated_for:
+            shutil.copyfile(_template(migrated_for), path)
+        yield f"sqlite:///{path}"
         return
 
     import psycopg
     from psycopg import sql
 
+    name = _database_name(label)
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if migrated_for:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(_template(migrated_for)))
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(create)
+    try:
+        yield _database_url(server_url, name)
+    finally:
+        _drop_database(server_url, name)
+
+
+def _database_name(label: str) -> str:
     # The pid names the run that owns the database; the token keeps a stale one left by a crashed
     # run with a recycled pid out of the way (CREATE would fail; one not ours is never dropped).
-    name = f"switchyard_e2e_{os.getpid()}_{secrets.token_hex(2)}_{label}"
+    return f"switchyard_e2e_{os.getpid()}_{secrets.token_hex(2)}_{label}"
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+_TEMPLATES: dict[str, str] = {}  # service: a migrated SQLite file, or a PostgreSQL database name
+
+
+def _template(service: str) -> str:
+    """The migrated database of ``service`` that the run's databases are copied from."""
+    if service in _TEMPLATES:
+        return _TEMPLATES[service]
+    server_url = _postgres_url()
+    env = app_env(service, SECRET_KEY=secrets.token_urlsafe(50), VAR_DIR=_template_dir())
+    if server_url is None:
+        path = Path(_template_dir()) / f"{service}.sqlite3"
+        env["DATABASE_URL"] = f"sqlite:///{path}"
+        migrate(env, f"{service} template")
+        _TEMPLATES[service] = str(path)
+    else:
+        import psycopg
+        from psycopg import sql
+
+        name = _database_name(f"template_{service}")
         with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        atexit.register(_drop_database, server_url, name)
+        env["DATABASE_URL"] = _database_url(server_url, name)
+        migrate(env, f"{service} template")
+        _TEMPLATES[service] = name
+    return _TEMPLATES[service]
+
+
+@functools.cache
+def _template_dir() -> str:
+    directory = tempfile.mkdtemp(prefix="switchyard-e2e-templates-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
 
 
 def _json_lines(text: str, source: str) -> list[dict]:
@@ -237,7 +304,10 @@ class Launcher:
         ``settings`` override the environment; ``None`` removes a variable.
         """
         label = label or service
-        database_url = self._stack.enter_context(provision_database(label, self.directory))
+        given = settings.get("DATABASE_URL")
+        database_url = given or self._stack.enter_context(
+            provision_database(label, self.directory, migrated_for=service)
+        )
         env = app_env(
             service,
             PORT=str(free_port()),
@@ -254,7 +324,8 @@ class Launcher:
                 env.pop(name, None)
             else:
                 env[name] = value
-        migrate(env, label)
+        if given:
+            migrate(env, label)  # a database of the caller's: brought up to date as a release would
 
         stdout_path = self.directory / f"{label}.stdout.log"
         stderr_path = self.directory / f"{label}.stderr.log"
