@@ -31,6 +31,7 @@ SPECTACULAR_SETTINGS = {
         "to the kitchen, the bill applies bundles and discounts, and one call pays it with several "
         "methods. Amounts are integer cents. Owned by the Payments team."
     ),
+    "TAGS": [{"name": "billing", "description": "The menu, orders, bills and payments."}],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "services.billing.models.Order.Status",
         "ItemStatusEnum": "services.billing.models.OrderItem.Status",

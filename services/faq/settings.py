@@ -16,4 +16,5 @@ SPECTACULAR_SETTINGS = {
         "Questions and answers harvested from tickets, forums and docs. "
         "Owned by the Community team."
     ),
+    "TAGS": [{"name": "faq", "description": "FAQ entries: questions, answers and their sources."}],
 }

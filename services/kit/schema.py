@@ -25,6 +25,9 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
     request_id = serializers.CharField(required=False)
     errors = ProblemFieldErrorSerializer(many=True, required=False)
+    limit = serializers.IntegerField(
+        required=False, help_text="On a 413: the largest body accepted, in bytes."
+    )
 
     class Meta:
         ref_name = "Problem"
@@ -182,3 +185,27 @@ def _nullable_object(node):
 def nullable_objects(result, generator, request, public):
     """A ``POSTPROCESSING_HOOKS`` entry for every service: see :func:`_nullable_object`."""
     return _nullable_object(result)
+
+
+INT32 = range(-(2**31), 2**31)
+
+
+def _integer_format(node):
+    """An integer without a ``format`` is ``int32`` when its declared bounds fit in 32 bits,
+    else ``int64``: ids, counts and amounts are 64-bit database columns, and clients must know
+    how wide a type holds them."""
+    if isinstance(node, list):
+        return [_integer_format(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _integer_format(value) for key, value in node.items()}
+    if node.get("type") == "integer" and "format" not in node:
+        bounds = (node.get("minimum"), node.get("maximum"))
+        fits = all(isinstance(bound, int) and bound in INT32 for bound in bounds)
+        node["format"] = "int32" if fits else "int64"
+    return node
+
+
+def integer_formats(result, generator, request, public):
+    """A ``POSTPROCESSING_HOOKS`` entry for every service: see :func:`_integer_format`."""
+    return _integer_format(result)

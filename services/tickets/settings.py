@@ -18,6 +18,7 @@ SPECTACULAR_SETTINGS = {
         "payment): comments, an open → pending → resolved / closed workflow, and answers "
         "promoted to the FAQ. Owned by the Support team."
     ),
+    "TAGS": [{"name": "tickets", "description": "Support tickets, their comments and answers."}],
     # Two `status` fields with different choices: name their enums instead of hashing them.
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "services.tickets.models.Ticket.Status",

@@ -86,6 +86,7 @@ class MenuApi(APIView):
     @extend_schema(
         operation_id="billing_menu",
         summary="The menu",
+        description="Every item on the menu with its price in cents.",
         tags=TAGS,
         responses={200: MenuSerializer, **billing_problems(*COMMON_ERRORS)},
         examples=[OpenApiExample("The menu", response_only=True, value=MENU_EXAMPLE)],
@@ -98,6 +99,7 @@ class OrderCollectionApi(APIView):
     @extend_schema(
         operation_id="billing_order_create",
         summary="Open an order for a table",
+        description="A new, empty order for the table; add items to it next.",
         tags=TAGS,
         request=OrderCreateSerializer,
         parameters=[idempotency_key(required=True)],
@@ -130,6 +132,10 @@ class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="billing_order_retrieve",
         summary="Get an order with its items and payments",
+        description=(
+            "The order, its items and its payments, with what is paid and what is due; 404 when "
+            "there is none."
+        ),
         tags=TAGS,
         responses={200: OrderSerializer, **billing_problems(404, *COMMON_ERRORS)},
         examples=[OpenApiExample("An order", response_only=True, value=ORDER_EXAMPLE)],
@@ -142,6 +148,9 @@ class OrderItemCollectionApi(APIView):
     @extend_schema(
         operation_id="billing_order_item_add",
         summary="Add an item to an open order",
+        description=(
+            "Adds one menu item (with a quantity) to an order that is still open, and returns it."
+        ),
         tags=TAGS,
         request=ItemAddSerializer,
         parameters=[idempotency_key(required=True)],

@@ -153,6 +153,9 @@ class MenuApi(APIView):
     @extend_schema(
         operation_id="billing_menu",
         summary="The menu and its bundles",
+        description=(
+            "Every item on the menu with its price in cents, and the bundles the bill applies."
+        ),
         tags=TAGS,
         responses={200: MenuSerializer, **billing_problems(*COMMON_ERRORS)},
         examples=[OpenApiExample("The menu", response_only=True, value=MENU_EXAMPLE)],
@@ -166,6 +169,7 @@ class OrderCollectionApi(APIView):
     @extend_schema(
         operation_id="billing_order_create",
         summary="Open an order for a table",
+        description="A new, empty order for the table; diners add items to it next.",
         tags=TAGS,
         request=OrderCreateSerializer,
         parameters=KEY,
@@ -198,6 +202,7 @@ class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="billing_order_retrieve",
         summary="Get an order: items, submissions, bill and payments",
+        description="The whole order as it stands; 404 when there is none.",
         tags=TAGS,
         responses={200: OrderSerializer, **billing_problems(404, *COMMON_ERRORS)},
         examples=[OpenApiExample("A billed order", response_only=True, value=ORDER_EXAMPLE)],

@@ -40,6 +40,10 @@ class EntryCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="faq_list",
         summary="List FAQ entries",
+        description=(
+            "Pages of entries (`page`, `page_size` up to 100); `q` searches questions and "
+            "answers, `source` keeps one kind of source."
+        ),
         tags=TAGS,
         # 404: a page number past the last page.
         responses={200: EntrySerializer(many=True), **problem_responses(404, *COMMON_ERRORS)},
@@ -57,6 +61,10 @@ class EntryCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="faq_create",
         summary="Create a FAQ entry",
+        description=(
+            "The answer may come later (`PUT …/answer`). Retrying with the same `Idempotency-Key` "
+            "and body replays the first answer."
+        ),
         tags=TAGS,
         request=EntryCreateSerializer,
         parameters=[idempotency_key()],
@@ -92,6 +100,7 @@ class EntryDetailApi(APIView):
     @extend_schema(
         operation_id="faq_retrieve",
         summary="Get a FAQ entry",
+        description="One entry by id; 404 when there is none.",
         tags=TAGS,
         responses={200: EntrySerializer, **problem_responses(404, *COMMON_ERRORS)},
         examples=[OpenApiExample("An entry", response_only=True, value=ENTRY_EXAMPLE)],
@@ -102,6 +111,7 @@ class EntryDetailApi(APIView):
     @extend_schema(
         operation_id="faq_delete",
         summary="Delete a FAQ entry",
+        description="Deletes the entry for good; 404 when there is none.",
         tags=TAGS,
         responses={204: None, **problem_responses(404, *COMMON_ERRORS)},
     )
@@ -114,6 +124,7 @@ class EntryAnswerApi(APIView):
     @extend_schema(
         operation_id="faq_answer",
         summary="Set the answer of a FAQ entry",
+        description="Replaces the entry's answer and returns the entry.",
         tags=TAGS,
         request=AnswerSerializer,
         responses={200: EntrySerializer, **problem_responses(*BODY_ERRORS, 404, *COMMON_ERRORS)},

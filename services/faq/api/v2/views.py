@@ -45,6 +45,10 @@ class EntryCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="faq_list",
         summary="List FAQ entries, newest first",
+        description=(
+            "A cursor page (`cursor`, `limit` up to 100) that stays stable while entries come and "
+            "go; filter by text, source, related entry and dates."
+        ),
         tags=TAGS,
         responses={200: EntrySerializer(many=True), **problem_responses(*COMMON_ERRORS)},
         examples=[
@@ -61,6 +65,10 @@ class EntryCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="faq_create",
         summary="Create a FAQ entry",
+        description=(
+            "`source` says where the question came from; `related` names existing entries. "
+            "Retrying with the same `Idempotency-Key` and body replays the first answer."
+        ),
         tags=TAGS,
         request=EntryCreateSerializer,
         parameters=[idempotency_key()],
@@ -96,6 +104,9 @@ class EntryDetailApi(APIView):
     @extend_schema(
         operation_id="faq_retrieve",
         summary="Get a FAQ entry",
+        description=(
+            "One entry by id, with its source and related entries; 404 when there is none."
+        ),
         tags=TAGS,
         responses={200: EntrySerializer, **problem_responses(404, *COMMON_ERRORS)},
         examples=[OpenApiExample("An entry", response_only=True, value=ENTRY_EXAMPLE)],
@@ -106,6 +117,9 @@ class EntryDetailApi(APIView):
     @extend_schema(
         operation_id="faq_update",
         summary="Change a FAQ entry",
+        description=(
+            "Changes only the fields sent (answer, related entries) and returns the entry."
+        ),
         tags=TAGS,
         request=EntryUpdateSerializer,
         responses={200: EntrySerializer, **problem_responses(*BODY_ERRORS, 404, *COMMON_ERRORS)},
@@ -127,6 +141,7 @@ class EntryDetailApi(APIView):
     @extend_schema(
         operation_id="faq_delete",
         summary="Delete a FAQ entry",
+        description="Deletes the entry for good; 404 when there is none.",
         tags=TAGS,
         responses={204: None, **problem_responses(404, *COMMON_ERRORS)},
     )

@@ -75,6 +75,10 @@ class TicketCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="ticket_list",
         summary="List tickets, oldest first",
+        description=(
+            "Pages of tickets (`page`, `page_size` up to 100), filtered by text, requester or "
+            "status."
+        ),
         tags=TAGS,
         # 404: a page number past the last page.
         responses={200: TicketSerializer(many=True), **ticket_problems(404, *COMMON_ERRORS)},
@@ -133,6 +137,7 @@ class TicketDetailApi(APIView):
     @extend_schema(
         operation_id="ticket_retrieve",
         summary="Get a ticket",
+        description="One ticket by id; 404 when there is none.",
         tags=TAGS,
         responses={200: TicketSerializer, **ticket_problems(404, *COMMON_ERRORS)},
         examples=[OpenApiExample("A ticket", response_only=True, value=TICKET_EXAMPLE)],
@@ -152,6 +157,10 @@ class CommentCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="ticket_comment_list",
         summary="List a ticket's comments, oldest first",
+        description=(
+            "Pages of the ticket's comments (`page`, `page_size` up to 100); 404 when there is no "
+            "such ticket."
+        ),
         tags=TAGS,
         # 404: no such ticket, or a page number past the last page.
         responses={200: CommentSerializer(many=True), **ticket_problems(404, *COMMON_ERRORS)},
@@ -163,6 +172,7 @@ class CommentCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="ticket_comment_create",
         summary="Comment on a ticket",
+        description="Adds a comment and returns it; 404 when there is no such ticket.",
         tags=TAGS,
         request=CommentCreateSerializer,
         responses={
@@ -196,6 +206,10 @@ class TicketStatusApi(APIView):
     @extend_schema(
         operation_id="ticket_status",
         summary="Change a ticket's status",
+        description=(
+            "Moves the ticket along its workflow (open → pending → resolved / closed); a move the "
+            "workflow does not allow is refused."
+        ),
         tags=TAGS,
         request=StatusSerializer,
         responses={

@@ -74,6 +74,10 @@ class TicketCollectionApi(CollectionApi):
     @extend_schema(
         operation_id="ticket_list",
         summary="List tickets, newest first",
+        description=(
+            "A cursor page (`cursor`, `limit` up to 100) of tickets with their comments, filtered "
+            "by text, requester, status or order."
+        ),
         tags=TAGS,
         responses={200: TicketSerializer(many=True), **ticket_problems(*COMMON_ERRORS)},
         examples=[OpenApiExample("A page", response_only=True, value=TICKET_EXAMPLE)],
@@ -137,6 +141,7 @@ class TicketDetailApi(APIView):
     @extend_schema(
         operation_id="ticket_retrieve",
         summary="Get a ticket with its comments",
+        description="One ticket by id, its comments included; 404 when there is none.",
         tags=TAGS,
         responses={200: TicketSerializer, **ticket_problems(404, *COMMON_ERRORS)},
         examples=[OpenApiExample("A ticket", response_only=True, value=TICKET_EXAMPLE)],
@@ -148,6 +153,10 @@ class TicketDetailApi(APIView):
     @extend_schema(
         operation_id="ticket_update",
         summary="Change a ticket's status",
+        description=(
+            "Moves the ticket along its workflow (open → pending → resolved / closed); a move the "
+            "workflow does not allow is refused."
+        ),
         tags=TAGS,
         request=TicketUpdateSerializer,
         responses={
@@ -182,6 +191,7 @@ class CommentCollectionApi(APIView):
     @extend_schema(
         operation_id="ticket_comment_create",
         summary="Comment on a ticket",
+        description="Adds a comment and returns it; 404 when there is no such ticket.",
         tags=TAGS,
         request=CommentCreateSerializer,
         responses={
