@@ -75,7 +75,12 @@ def render_yaml(schema: dict) -> str:
 
 def point_at_gateway(schema: dict, service: str, server_url: str) -> None:
     schema["servers"] = [
-        {"url": f"{server_url}/{service}", "description": "The Switchyard gateway"}
+        # x-internal: the audience (OWASP API9). Consumers are meant to read this one.
+        {
+            "url": f"{server_url}/{service}",
+            "description": "The Switchyard gateway",
+            "x-internal": False,
+        }
     ]
     info = schema.setdefault("info", {})
     info["description"] = (
@@ -303,7 +308,7 @@ _HEADERS = {
     "Retry-After": {
         "required": True,
         "description": "Seconds to wait before calling again.",
-        "schema": {"type": "integer", "minimum": 1},
+        "schema": {"type": "integer", "format": "int32", "minimum": 1},
     },
     "WWW-Authenticate": {
         "required": True,
