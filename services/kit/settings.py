@@ -209,7 +209,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/v[0-9]+",
     "DISABLE_ERRORS_AND_WARNINGS": False,
     # check --deploy would build one schema of every version at once (v1 and v2 collide in it),
-    # which nobody publishes; `manage.py contracts check` builds each published version on its own.
+    # which nobody publishes; contracts/checks.py checks each published version on its own.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
     "CONTACT": {"name": "Switchyard platform team"},
     "POSTPROCESSING_HOOKS": [
