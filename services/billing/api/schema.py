@@ -1,9 +1,17 @@
-"""The kit's problem responses, with billing's own examples and the meaning of a 409 here."""
+"""What both versions' contracts share: example data, and the kit's problem responses with
+billing's own examples and the meaning of a 409 here."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 from services.kit import problems
 from services.kit.schema import ProblemSerializer, problem_responses
+
+MENU_ITEMS = [
+    {"code": "salad", "name": "Garden salad", "price": 850},
+    {"code": "omelet", "name": "Omelet", "price": 950},
+    {"code": "coffee", "name": "Coffee", "price": 300},
+]
+CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
 
 _EXAMPLES = {
     400: [
