@@ -1,4 +1,3 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -6,15 +5,9 @@ from rest_framework.views import APIView
 from services.kit.http import created
 from services.kit.idempotency import idempotent
 from services.kit.pagination import CursorPagination
-from services.kit.schema import (
-    BODY_ERRORS,
-    COMMON_ERRORS,
-    IDEMPOTENCY_ERRORS,
-    idempotency_key,
-)
 from services.kit.views_api import CollectionApi
 from services.tickets import selectors, services
-from services.tickets.api.problems import ticket_problems
+from services.tickets.api.v2 import schema
 from services.tickets.api.v2.filters import TicketFilter
 from services.tickets.api.v2.serializers import (
     CommentCreateSerializer,
@@ -25,44 +18,6 @@ from services.tickets.api.v2.serializers import (
     TicketUpdateSerializer,
 )
 
-TAGS = ["tickets"]
-COMMENT_EXAMPLE = {
-    "id": 5,
-    "author": "agent.grace@example.com",
-    "body": "Could you tell us the last four digits of the card?",
-    "created_at": "2026-11-02T09:41:00Z",
-}
-TICKET_EXAMPLE = {
-    "id": 17,
-    "subject": "My card was declined",
-    "body": "The renewal of order ord_1042 failed although the card is valid.",
-    "requester": {"email": "ada@example.com", "name": "Ada Lovelace"},
-    "status": "open",
-    "order_ref": "ord_1042",
-    "answer": "",
-    "comments": [COMMENT_EXAMPLE],
-    "promotion": None,
-    "created_at": "2026-11-02T09:30:00Z",
-    "updated_at": "2026-11-02T09:41:00Z",
-    "resolved_at": None,
-}
-RESOLVED_EXAMPLE = {
-    **TICKET_EXAMPLE,
-    "status": "resolved",
-    "answer": "Your bank blocked the payment; it goes through once they allow it.",
-    "promotion": {
-        "status": "pending",
-        "faq_version": "v2",
-        "faq_entry_id": None,
-        "attempts": 1,
-        "last_error": "faq unreachable for faq_create: ConnectionError",
-        "created_at": "2026-11-02T10:05:12Z",
-        "delivered_at": None,
-    },
-    "updated_at": "2026-11-02T10:05:12Z",
-    "resolved_at": "2026-11-02T10:05:12Z",
-}
-
 
 class TicketCollectionApi(CollectionApi):
     pagination_class = CursorPagination
@@ -71,51 +26,11 @@ class TicketCollectionApi(CollectionApi):
     def get_queryset(self):
         return selectors.ticket_list(with_comments=True)
 
-    @extend_schema(
-        operation_id="ticket_list",
-        summary="List tickets, newest first",
-        description=(
-            "A cursor page (`cursor`, `limit` up to 100) of tickets with their comments, filtered "
-            "by text, requester, status or order."
-        ),
-        tags=TAGS,
-        responses={200: TicketSerializer(many=True), **ticket_problems(*COMMON_ERRORS)},
-        examples=[OpenApiExample("A page", response_only=True, value=TICKET_EXAMPLE)],
-    )
+    @schema.ticket_list
     def get(self, request):
         return self.list_response(TicketSerializer)
 
-    @extend_schema(
-        operation_id="ticket_create",
-        summary="Open a ticket",
-        description="Send an `Idempotency-Key` (billing: one per declined payment) and a retry "
-        "can never open a second ticket.",
-        tags=TAGS,
-        request=TicketCreateSerializer,
-        parameters=[idempotency_key()],
-        responses={
-            201: TicketSerializer,
-            **ticket_problems(*BODY_ERRORS, *IDEMPOTENCY_ERRORS, *COMMON_ERRORS),
-        },
-        examples=[
-            OpenApiExample(
-                "About an order",
-                request_only=True,
-                value={
-                    "subject": "My card was declined",
-                    "body": "The renewal of order ord_1042 failed although the card is valid.",
-                    "requester": {"email": "ada@example.com", "name": "Ada Lovelace"},
-                    "order_ref": "ord_1042",
-                },
-            ),
-            OpenApiExample(
-                "Opened",
-                response_only=True,
-                status_codes=[201],
-                value={**TICKET_EXAMPLE, "comments": [], "updated_at": "2026-11-02T09:30:00Z"},
-            ),
-        ],
-    )
+    @schema.ticket_create
     @idempotent()
     def post(self, request):
         serializer = TicketCreateSerializer(data=request.data)
@@ -138,45 +53,12 @@ class TicketCollectionApi(CollectionApi):
 
 
 class TicketDetailApi(APIView):
-    @extend_schema(
-        operation_id="ticket_retrieve",
-        summary="Get a ticket with its comments",
-        description="One ticket by id, its comments included; 404 when there is none.",
-        tags=TAGS,
-        responses={200: TicketSerializer, **ticket_problems(404, *COMMON_ERRORS)},
-        examples=[OpenApiExample("A ticket", response_only=True, value=TICKET_EXAMPLE)],
-    )
+    @schema.ticket_retrieve
     def get(self, request, ticket_id: int):
         ticket = selectors.ticket_get(ticket_id=ticket_id, with_comments=True)
         return Response(TicketSerializer(ticket).data)
 
-    @extend_schema(
-        operation_id="ticket_update",
-        summary="Change a ticket's status",
-        description=(
-            "Moves the ticket along its workflow (open → pending → resolved / closed); a move the "
-            "workflow does not allow is refused."
-        ),
-        tags=TAGS,
-        request=TicketUpdateSerializer,
-        responses={
-            200: TicketSerializer,
-            **ticket_problems(
-                *BODY_ERRORS,
-                404,
-                *COMMON_ERRORS,
-                conflict="The ticket's status does not allow this change (closed is final).",
-            ),
-        },
-        examples=[
-            OpenApiExample(
-                "Wait for the requester", request_only=True, value={"status": "pending"}
-            ),
-            OpenApiExample(
-                "Changed", response_only=True, value={**TICKET_EXAMPLE, "status": "pending"}
-            ),
-        ],
-    )
+    @schema.ticket_update
     def patch(self, request, ticket_id: int):
         serializer = TicketUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -188,32 +70,7 @@ class TicketDetailApi(APIView):
 
 
 class CommentCollectionApi(APIView):
-    @extend_schema(
-        operation_id="ticket_comment_create",
-        summary="Comment on a ticket",
-        description="Adds a comment and returns it; 404 when there is no such ticket.",
-        tags=TAGS,
-        request=CommentCreateSerializer,
-        responses={
-            201: CommentSerializer,
-            **ticket_problems(
-                *BODY_ERRORS,
-                404,
-                *COMMON_ERRORS,
-                conflict="The ticket is closed and takes no more comments.",
-            ),
-        },
-        examples=[
-            OpenApiExample(
-                "A question back",
-                request_only=True,
-                value={"author": COMMENT_EXAMPLE["author"], "body": COMMENT_EXAMPLE["body"]},
-            ),
-            OpenApiExample(
-                "Commented", response_only=True, status_codes=[201], value=COMMENT_EXAMPLE
-            ),
-        ],
-    )
+    @schema.comment_create
     def post(self, request, ticket_id: int):
         serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -222,35 +79,7 @@ class CommentCollectionApi(APIView):
 
 
 class TicketResolveApi(APIView):
-    @extend_schema(
-        operation_id="ticket_resolve",
-        summary="Resolve a ticket with an answer, and promote it to the FAQ",
-        description="With `promote`, the subject and the answer become a FAQ entry related to "
-        "`promote.related`. The ticket is resolved whether or not the FAQ is reachable: "
-        "`promotion.status` stays `pending` and the promotion is retried until the FAQ takes it "
-        "(exactly once); it is `failed`, with the FAQ's reason in `last_error`, when the FAQ "
-        "refuses it (an unknown related entry, say).",
-        tags=TAGS,
-        request=ResolveSerializer,
-        responses={
-            200: TicketSerializer,
-            **ticket_problems(
-                *BODY_ERRORS,
-                404,
-                *COMMON_ERRORS,
-                conflict="The ticket cannot be resolved in its status (it is resolved or "
-                "closed), or it was promoted to the FAQ already.",
-            ),
-        },
-        examples=[
-            OpenApiExample(
-                "Resolve and promote",
-                request_only=True,
-                value={"answer": RESOLVED_EXAMPLE["answer"], "promote": {"related": [3, 9]}},
-            ),
-            OpenApiExample("Resolved, the FAQ is down", response_only=True, value=RESOLVED_EXAMPLE),
-        ],
-    )
+    @schema.ticket_resolve
     def post(self, request, ticket_id: int):
         serializer = ResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

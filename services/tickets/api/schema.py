@@ -1,10 +1,24 @@
-"""What both API versions share about errors: their documentation in the contracts (the kit's
-exception handler renders the domain's conflicts as 409 problems)."""
+"""What both API versions' contracts share: example data, the texts of the 409s, and the
+documentation of errors (the kit's exception handler renders the domain's conflicts as 409
+problems)."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 from services.kit import problems
 from services.kit.schema import ProblemSerializer, problem_responses
+
+COMMENT_EXAMPLE = {
+    "id": 5,
+    "author": "agent.grace@example.com",
+    "body": "Could you tell us the last four digits of the card?",
+    "created_at": "2026-11-02T09:41:00Z",
+}
+TRANSITION_CONFLICT = "The ticket's status does not allow this change (closed is final)."
+CLOSED_CONFLICT = "The ticket is closed and takes no more comments."
+RESOLVE_CONFLICT = (
+    "The ticket cannot be resolved in its status (it is resolved or closed), or it was "
+    "promoted to the FAQ already."
+)
 
 NOT_FOUND_EXAMPLE = OpenApiExample(
     "Not found",
