@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from rest_framework.exceptions import ValidationError
 
 from services.kit.problems import ParameterValidationError
@@ -11,10 +12,27 @@ from services.kit.problems import ParameterValidationError
 MAX_DB_INT = 2**63 - 1
 
 
+EMPTY = "Must not be empty: leave the parameter out not to filter by it."
+
+
 class FilterBackend(DjangoFilterBackend):
-    """django-filter, reporting bad query parameters by name instead of as body fields."""
+    """django-filter, reporting bad query parameters by name instead of as body fields.
+
+    A filter sent with an empty value (``?created_after=``) is a 400 problem, not ignored as
+    django-filter would: an empty string is no date, id or choice, and a consumer who sends one
+    most likely lost a value on the way. The contract says so (``minLength: 1`` on text filters).
+    """
 
     def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            empty = {
+                name: [EMPTY]
+                for name in filterset_class.base_filters
+                if "" in request.query_params.getlist(name)
+            }
+            if empty:
+                raise ParameterValidationError(empty)
         try:
             return super().filter_queryset(request, queryset, view)
         except ValidationError as exc:
@@ -75,3 +93,28 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class FilterSchema(DjangoFilterExtension):
+    """drf-spectacular's django-filter parameters, with the limits the filters enforce: lengths,
+    bounds, and no empty values (see :class:`FilterBackend`)."""
+
+    target_class = "services.kit.filters.FilterBackend"
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        field = filter_field.field
+        for parameter in parameters:
+            schema = parameter["schema"]
+            if schema.get("type") == "string" and "enum" not in schema:
+                schema["minLength"] = 1
+                if getattr(field, "max_length", None) is not None:
+                    schema["maxLength"] = field.max_length
+            if schema.get("type") == "integer":
+                for bound, key in (("min_value", "minimum"), ("max_value", "maximum")):
+                    if getattr(field, bound, None) is not None:
+                        schema[key] = getattr(field, bound)
+        return parameters

@@ -3,7 +3,11 @@
 - same key, same request: the first response is replayed exactly (status, body, Location);
 - same key, different request: 422, nothing done;
 - same key while the first request is still being handled: 409, nothing done;
-- no key where one is required: 400.
+- no key where one is required: 400; a key that is not 1 to 255 visible ASCII characters: 400;
+- same key, same request, but the resource the first one created (its ``Location``) has been
+  deleted since: 410, nothing done. Replaying the 201 would point the client at nothing, and doing
+  the work again would bring back what someone deleted on purpose; the 410 tells the client both
+  that its create did happen and that its result is gone.
 
 The key is claimed in its own committed transaction before the work starts, so a concurrent
 duplicate sees it at once; the work and the stored response then commit together, so a response
@@ -14,22 +18,26 @@ fails, the claim is released and the client may retry with the same key. Keys ar
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from services.kit import problems
 from services.kit.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-_VALID = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_VALID = re.compile(KEY_PATTERN)
 IDEMPOTENCY = problems.problem_type("idempotency")
 # A claim older than this whose work never finished is abandoned (its worker died): reclaimable.
 STALE_CLAIM = dt.timedelta(seconds=60)
@@ -52,6 +60,34 @@ def _problem(status: int, detail: str):
     body = problems.problem(status, type=IDEMPOTENCY, detail=detail)
     body.setdefault("request_id", request_id_var.get())
     return Response(body, status=status, content_type=problems.CONTENT_TYPE)
+
+
+def _local_match(location: str):
+    """The URL pattern a stored ``Location`` points at, as this service routes it: behind the
+    gateway it carries a prefix (``/faq``), up to the three segments :mod:`http` allows."""
+    path = urlsplit(location).path
+    for _ in range(4):
+        try:
+            return resolve(path)
+        except Resolver404:
+            head, _, rest = path.lstrip("/").partition("/")
+            if not head or not rest:
+                return None
+            path = "/" + rest
+    return None
+
+
+def _gone(request, record: IdempotencyRecord) -> bool:
+    """Whether the resource the first call created is gone: its own GET answers 404."""
+    if not (record.location and 200 <= record.status < 300):
+        return False
+    match = _local_match(record.location)
+    if match is None:
+        return False
+    probe = copy.copy(request)
+    probe.method = "GET"
+    response = match.func(probe, *match.args, **match.kwargs)
+    return response.status_code == 404
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:
@@ -85,6 +121,12 @@ def _claim(scope: str, key: str, request, fingerprint: str):
             422, f"{HEADER} {key!r} was used for a different request; use a new key."
         )
     if existing.completed_at is not None:
+        if _gone(request, existing):
+            return None, _problem(
+                410,
+                f"The request with {HEADER} {key!r} was done and created {existing.location}, "
+                "which has been deleted since; nothing was done again.",
+            )
         return None, _replay(existing)
     if timezone.now() - existing.created_at > STALE_CLAIM:
         existing.delete()

@@ -1,7 +1,8 @@
 """The two pagination styles the APIs publish, strict about their query parameters.
 
 DRF silently ignores a bad ``page_size`` and answers 404 for a garbled cursor; a contract should
-instead reject both as invalid parameters (400), which these subclasses do.
+instead reject both as invalid parameters (400), which these subclasses do. An empty value
+(``?cursor=``, ``?limit=``) is refused too, as for filters; the contract states each bound.
 """
 
 from base64 import b64encode
@@ -14,6 +15,15 @@ from rest_framework.response import Response
 from services.kit.filters import MAX_DB_INT
 from services.kit.http import public_path
 from services.kit.problems import ParameterValidationError
+
+# The most digits positive_int_param reads.
+MAX_PAGE = 10**18 - 1
+
+
+def _bounded(parameters: list[dict], bounds: dict[str, dict]) -> list[dict]:
+    for parameter in parameters:
+        parameter["schema"].update(bounds.get(parameter["name"], {}))
+    return parameters
 
 
 def positive_int_param(request, name: str, *, maximum: int | None = None) -> int | None:
@@ -39,6 +49,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
         positive_int_param(request, self.page_query_param)
         positive_int_param(request, self.page_size_query_param, maximum=self.max_page_size)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return _bounded(
+            super().get_schema_operation_parameters(view),
+            {
+                self.page_query_param: {"minimum": 1, "maximum": MAX_PAGE},
+                self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+            },
+        )
 
     def _public(self, url: str | None) -> str | None:
         """The page link as the caller addresses it (through the gateway's prefix, if any)."""
@@ -84,7 +103,20 @@ class CursorPagination(pagination.CursorPagination):
         positive_int_param(request, self.page_size_query_param, maximum=self.max_page_size)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_schema_operation_parameters(self, view):
+        return _bounded(
+            super().get_schema_operation_parameters(view),
+            {
+                self.cursor_query_param: {"minLength": 1},
+                self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+            },
+        )
+
     def decode_cursor(self, request):
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise ParameterValidationError(
+                {self.cursor_query_param: ["Must not be empty: leave it out for the first page."]}
+            )
         try:
             cursor = super().decode_cursor(request)
         except NotFound:

@@ -105,11 +105,24 @@ _DESCRIPTIONS = {
     405: "The method is not allowed here; `Allow` lists the ones that are.",
     406: "The response cannot be rendered in any type that `Accept` allows.",
     409: "A request with the same Idempotency-Key is still being handled; retry shortly.",
+    410: "The request with this Idempotency-Key created a resource that has been deleted since.",
     413: "The body is larger than the service accepts.",
+    414: "The request line (method, path and query) is longer than the server accepts.",
     415: "The body is not `application/json`.",
     422: "The Idempotency-Key was already used for a different request.",
+    431: "The request's header fields are too large or too many.",
     500: "The server failed; the request id identifies it in the logs.",
 }
+
+
+# Appended to every contract's description: the rules every operation follows.
+CONVENTIONS = (
+    "Conventions: text members are trimmed of leading and trailing whitespace before they are "
+    "stored, but their length limits (`maxLength`) apply to the text as sent, and a member that "
+    "may not be blank needs a non-space character. A query parameter sent with an empty value "
+    "(`?created_after=`) is a 400 problem: leave it out not to filter by it. Errors are "
+    "`application/problem+json` (RFC 9457)."
+)
 
 
 def problem_responses(*codes: int) -> dict:
@@ -126,7 +139,8 @@ def problem_responses(*codes: int) -> dict:
 
 # What every operation can answer whatever it does (400: Django refuses e.g. a flood of query
 # fields before any view runs), and what those with a body add.
-COMMON_ERRORS = (400, 405, 406, 500)
+# 414 and 431: the HTTP server refuses a request line or headers past its limits.
+COMMON_ERRORS = (400, 405, 406, 414, 431, 500)
 BODY_ERRORS = (400, 413, 415)
 
 
@@ -147,20 +161,27 @@ class AutoSchema(openapi.AutoSchema):
 
 
 def idempotency_key(required: bool = False) -> OpenApiParameter:
+    from services.kit.idempotency import KEY_PATTERN
+
     return OpenApiParameter(
         "Idempotency-Key",
-        str,
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
         OpenApiParameter.HEADER,
         required=required,
         description=(
-            "A fresh unique value (a UUID) per intended operation. Retrying with the same key "
-            "and body replays the first response instead of doing the work again; the same key "
-            "with another body is a 422, and while the first is in flight a 409. Kept 24 hours."
+            "A fresh unique value (a UUID) per intended operation: 1 to 255 visible ASCII "
+            "characters, anything else is a 400. Retrying with the same key and body replays the "
+            "first response instead of doing the work again; the same key with another body is a "
+            "422, and while the first is in flight a 409. When the first call created a resource "
+            "that has been deleted since, the retry is a 410 problem instead of a replayed 201 "
+            "pointing at nothing (the work is not done again). Kept 24 hours."
         ),
     )
 
 
 IDEMPOTENCY_ERRORS = (409, 422)
+# A create replayed after its resource was deleted (only where resources can be deleted).
+REPLAY_GONE = 410
 
 
 def _nullable_object(node):

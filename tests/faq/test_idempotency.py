@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from contracts import load as load_contract
 from services.faq.models import Entry
 from services.kit.idempotency import _fingerprint
 from services.kit.models import IdempotencyRecord
@@ -155,3 +156,74 @@ def test_concurrent_duplicates_create_exactly_one_entry():
     done = [r for r in results if r.status_code != 409]
     assert {r.status_code for r in done} == {201}
     assert len({r.content for r in done}) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_a_retry_after_the_created_entry_was_deleted_is_a_410_and_creates_nothing(
+    api, conforms, version
+):
+    body = {**BODY, "source": "17"} if version == "v1" else BODY
+    first = create(api, body=body, key="deleted-since", version=version)
+    assert api.delete(first["Location"]).status_code == 204
+
+    again = conforms(version, create(api, body=body, key="deleted-since", version=version))
+
+    problem = assert_problem(again, 410)
+    assert problem["type"].endswith("/idempotency")
+    assert first["Location"] in problem["detail"] and "deleted" in problem["detail"]
+    assert "Location" not in again and "Idempotent-Replayed" not in again
+    assert Entry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_retry_through_the_gateway_prefix_after_a_delete_is_a_410(api, conforms):
+    prefix = {"HTTP_X_FORWARDED_PREFIX": "/faq"}
+    first = api.post("/v2/faqs", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k", **prefix)
+    assert first["Location"].startswith("/faq/v2/faqs/")
+    Entry.objects.all().delete()
+
+    again = api.post("/v2/faqs", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k", **prefix)
+
+    assert_problem(conforms("v2", again), 410)
+    assert Entry.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "key", ["x" * 256, "clé", "with space", "tab\tinside"], ids=["256", "non-ascii", "space", "tab"]
+)
+def test_a_key_outside_the_contracts_pattern_is_a_400_and_creates_nothing(api, conforms, key):
+    response = api.generic(
+        "POST",
+        "/v2/faqs",
+        b'{"question":"Promoted?","source":{"kind":"ticket"}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key.encode().decode("latin-1"),
+    )
+
+    problem = assert_problem(conforms("v2", response), 400)
+    assert "1 to 255 visible ASCII characters" in problem["detail"]
+    assert Entry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_key_of_255_visible_characters_is_accepted(api, conforms):
+    response = conforms("v2", create(api, key="~" * 255))
+
+    assert response.status_code == 201
+    assert Entry.objects.count() == 1
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_contract_states_the_keys_pattern(version):
+    operation = load_contract("faq", version)["paths"][f"/{version}/faqs"]["post"]
+    parameter = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+
+    assert parameter["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[\\x21-\\x7e]{1,255}$",
+    }
+    assert "410" in operation["responses"]

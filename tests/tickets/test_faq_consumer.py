@@ -43,9 +43,13 @@ OUTCOMES = {
     "405": FaqPromotion.Status.FAILED,
     "406": FaqPromotion.Status.FAILED,
     "409": FaqPromotion.Status.PENDING,  # our key is still in flight there: retry later
+    # Our key created an entry that someone deleted since: a person decides, not a retry.
+    "410": FaqPromotion.Status.FAILED,
     "413": FaqPromotion.Status.FAILED,
+    "414": FaqPromotion.Status.FAILED,
     "415": FaqPromotion.Status.FAILED,
     "422": FaqPromotion.Status.FAILED,  # our key was used with another body: a bug, not a retry
+    "431": FaqPromotion.Status.FAILED,
     "500": FaqPromotion.Status.PENDING,
 }
 
@@ -88,18 +92,26 @@ PROBLEMS = {
         "shortly.",
         type=TYPE_BASE + "idempotency",
     ),
+    410: problem(
+        410,
+        "The request with Idempotency-Key 'ticket-1-promotion' was done and created "
+        "/faq/v2/faqs/17, which has been deleted since; nothing was done again.",
+        type=TYPE_BASE + "idempotency",
+    ),
     413: problem(
         413,
         "The body is 2097152 bytes; the limit is 1048576 bytes.",
         type=TYPE_BASE + "body-too-large",
         limit=1048576,
     ),
+    414: problem(414, "The request line is too long."),
     415: problem(415, 'Unsupported media type "text/plain" in request.'),
     422: problem(
         422,
         "Idempotency-Key 'ticket-1-promotion' was used for a different request; use a new key.",
         type=TYPE_BASE + "idempotency",
     ),
+    431: problem(431, "The request's header fields are too large or too many."),
     500: problem(500, "The server failed to handle this request; it has been logged."),
 }
 

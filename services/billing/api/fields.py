@@ -32,6 +32,7 @@ class CardDetailsSerializer(serializers.Serializer):
         min_length=12,
         max_length=19,
         trim_whitespace=False,
+        pattern="^[0-9]{12,19}$",
         help_text="The card number: 12 to 19 digits, no spaces.",
         error_messages={
             "min_length": "Must be 12 to 19 digits.",
@@ -44,6 +45,7 @@ class CardDetailsSerializer(serializers.Serializer):
         min_length=3,
         max_length=4,
         trim_whitespace=False,
+        pattern="^[0-9]{3,4}$",
         help_text="The 3 or 4 digit security code.",
         error_messages={
             "min_length": "Must be 3 or 4 digits.",

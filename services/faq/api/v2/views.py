@@ -17,6 +17,7 @@ from services.kit.schema import (
     BODY_ERRORS,
     COMMON_ERRORS,
     IDEMPOTENCY_ERRORS,
+    REPLAY_GONE,
     idempotency_key,
     problem_responses,
 )
@@ -74,7 +75,7 @@ class EntryCollectionApi(CollectionApi):
         parameters=[idempotency_key()],
         responses={
             201: EntrySerializer,
-            **problem_responses(*BODY_ERRORS, *IDEMPOTENCY_ERRORS, *COMMON_ERRORS),
+            **problem_responses(*BODY_ERRORS, *IDEMPOTENCY_ERRORS, REPLAY_GONE, *COMMON_ERRORS),
         },
         examples=[
             OpenApiExample(
