@@ -13,6 +13,7 @@ gunicorn release no longer has it, nothing is replaced and the plain-text answer
 from __future__ import annotations
 
 import json
+import uuid
 from http import HTTPStatus
 
 DETAILS = {
@@ -31,14 +32,19 @@ def _reason(status: int) -> str:
 
 
 def problem_bytes(status: int, extra_headers=()) -> bytes:
-    """The whole answer: status line, headers and an ``application/problem+json`` body."""
+    """The whole answer: status line, headers and an ``application/problem+json`` body.
+
+    It carries a fresh ``X-Request-ID`` (and ``request_id``) like every other answer: the
+    served contracts promise the header on every answer, these refusals included."""
     reason = _reason(status)
+    request_id = uuid.uuid4().hex
     body = json.dumps(
         {
             "type": "about:blank",
             "title": reason,
             "status": status,
             "detail": DETAILS.get(status, "The request was refused."),
+            "request_id": request_id,
         }
     ).encode()
     extra = "".join(f"{name}: {value}\r\n" for name, value in extra_headers)
@@ -46,6 +52,7 @@ def problem_bytes(status: int, extra_headers=()) -> bytes:
         f"HTTP/1.1 {status} {reason}\r\n"
         "Content-Type: application/problem+json\r\n"
         f"Content-Length: {len(body)}\r\n"
+        f"X-Request-ID: {request_id}\r\n"
         f"{extra}"
         "Connection: close\r\n"
         "\r\n"

@@ -85,6 +85,9 @@ def test_gunicorns_refusals_are_problems_that_quote_nothing(status):
     problem = json.loads(body)
     assert problem["status"] == status
     assert problem["detail"] == gunicorn_errors.DETAILS[status]
+    # The served contracts promise X-Request-ID on every answer, these included.
+    assert f"X-Request-ID: {problem['request_id']}" in lines
+    assert len(problem["request_id"]) == 32
 
 
 def test_install_replaces_the_asgi_workers_error_answers():
@@ -97,7 +100,8 @@ def test_install_replaces_the_asgi_workers_error_answers():
         written = []
         fake = SimpleNamespace(_safe_write=written.append)
         ASGIProtocol._send_error_response(fake, 431, "Request Header Fields Too Large: X-Big")
-        assert written == [gunicorn_errors.problem_bytes(431)]
+        assert len(written) == 1 and written[0].startswith(b"HTTP/1.1 431 ")
+        assert gunicorn_errors.DETAILS[431].encode() in written[0]
         assert b"X-Big" not in written[0]
     finally:
         ASGIProtocol._send_error_response = original
