@@ -65,15 +65,20 @@ def _problem(status: int, detail: str):
 def _local_match(location: str):
     """The URL pattern a stored ``Location`` points at, as this service routes it: behind the
     gateway it carries a prefix (``/faq``), up to the three segments :mod:`http` allows."""
+    from services.kit.views import not_found  # every URLconf's catch-all: no answer here
+
     path = urlsplit(location).path
     for _ in range(4):
         try:
-            return resolve(path)
+            match = resolve(path)
         except Resolver404:
-            head, _, rest = path.lstrip("/").partition("/")
-            if not head or not rest:
-                return None
-            path = "/" + rest
+            match = None
+        if match is not None and match.func is not not_found:
+            return match
+        head, _, rest = path.lstrip("/").partition("/")
+        if not head or not rest:
+            return None
+        path = "/" + rest
     return None
 
 

@@ -190,6 +190,19 @@ def test_a_retry_through_the_gateway_prefix_after_a_delete_is_a_410(api, conform
 
 
 @pytest.mark.django_db
+def test_a_retry_through_the_gateway_prefix_while_the_entry_exists_replays_the_201(api, conforms):
+    prefix = {"HTTP_X_FORWARDED_PREFIX": "/faq"}
+    first = api.post("/v2/faqs", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k", **prefix)
+
+    again = api.post("/v2/faqs", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k", **prefix)
+
+    assert conforms("v2", again).status_code == 201
+    assert again["Location"] == first["Location"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Entry.objects.count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "key", ["x" * 256, "clé", "with space", "tab\tinside"], ids=["256", "non-ascii", "space", "tab"]
 )
