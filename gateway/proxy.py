@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import threading
 import weakref
 
 import aiohttp
@@ -23,6 +22,7 @@ from yarl import URL
 from gateway.conf import hot
 from gateway.routing import Route, base_path
 from services.kit.gateway_trust import CONSUMER_HEADER, SIGNATURE_HEADER, sign
+from services.kit.pools import pooled
 
 HOP_BY_HOP = frozenset(
     {
@@ -95,7 +95,11 @@ _NO_DEFAULTS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 
 def session_for(upstream: str) -> aiohttp.ClientSession:
-    """The upstream's session in this worker's event loop."""
+    """The upstream's session in this worker's event loop.
+
+    Not :func:`services.kit.pools.pooled`: an event loop owns these sessions (one loop runs this,
+    so no lock and no call more than a dict lookup on the hot path), a closed one is replaced,
+    and they are closed with their loop."""
     loop = asyncio.get_running_loop()
     sessions = _sessions.get(loop)
     if sessions is None:
@@ -232,16 +236,16 @@ async def stream(upstream: aiohttp.ClientResponse):
 
 
 _probe_pools: dict[str, urllib3.HTTPConnectionPool] = {}
-_probe_lock = threading.Lock()
+
+
+def _probe_pool(upstream: str) -> urllib3.HTTPConnectionPool:
+    return urllib3.connection_from_url(upstream, maxsize=2)
 
 
 def probe(upstream: str, path: str) -> int:
     """The status of a quick GET to the upstream (health checks, from Django's own threads);
     raises when it is down."""
-    with _probe_lock:
-        pool = _probe_pools.get(upstream)
-        if pool is None:
-            pool = _probe_pools[upstream] = urllib3.connection_from_url(upstream, maxsize=2)
+    pool = pooled(_probe_pools, upstream, _probe_pool)
     response = pool.urlopen(
         "GET",
         base_path(upstream) + path,

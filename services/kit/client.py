@@ -1,6 +1,6 @@
 """The one client for service-to-service calls, driven by the provider's published contract.
 
-    faq = ServiceClient("faq", "v2")            # FAQ_API, GATEWAY_API_KEY from the environment
+    faq = ServiceClient("faq", "v2")            # settings.FAQ_API, settings.GATEWAY_API_KEY
     entry = faq.call("faq_create", json={...}, idempotency_key="ticket-17-promotion").json()
     faq.call("faq_retrieve", path={"entry_id": 17})
 
@@ -9,22 +9,24 @@ call is checked against the contract before it is sent (a mismatch is the caller
 ``ContractViolation``), has connect and read timeouts, reuses pooled keep-alive connections, is
 retried on connection errors only when it is safe (idempotent methods, or an ``Idempotency-Key``),
 carries the current ``X-Request-ID``, and turns problem+json answers into typed exceptions.
+Every failure is a :class:`ServiceError`, a missing contract included.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
-import os
-import threading
 import time
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from contracts import UnknownContract
 from contracts.validation import Contract
 from services.kit.logging import request_id_var
+from services.kit.pools import pooled
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -40,6 +42,11 @@ class ServiceError(Exception):
 
 class ContractViolation(ServiceError):
     """What we were about to send breaks the provider's contract; nothing was sent."""
+
+
+class NoContract(ServiceError):
+    """The provider's contract (or the operation in it) is not published here: nothing was sent,
+    and nothing can be until a deploy brings it."""
 
 
 class ServiceUnavailable(ServiceError):
@@ -98,21 +105,18 @@ _BY_STATUS = {
     504: ServiceUnavailable,
 }
 
-_sessions: dict[str, requests.Session] = {}
-_sessions_lock = threading.Lock()
+_sessions: dict[str, requests.Session] = {}  # by base URL
 
 
-def _session(base_url: str) -> requests.Session:
-    with _sessions_lock:
-        session = _sessions.get(base_url)
-        if session is None:
-            session = requests.Session()
-            session.trust_env = False
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=20, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            _sessions[base_url] = session
-        return session
+def _new_session(base_url: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    adapter = HTTPAdapter(
+        pool_connections=1, pool_maxsize=settings.SERVICE_CLIENT_POOL_SIZE, max_retries=0
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class ServiceClient:
@@ -130,27 +134,29 @@ class ServiceClient:
     ):
         self.service = service
         self.version = version
-        env = f"{service.upper()}_API"
-        base = base_url if base_url is not None else os.environ.get(env, "")
+        name = f"{service.upper()}_API"
+        base = base_url if base_url is not None else getattr(settings, name, "")
         if not base:
-            raise ServiceError(f"{env} is not set: where is the {service} service?")
+            raise ServiceError(f"{name} is not set: where is the {service} service?")
         self.base_url = base.rstrip("/")
-        self.api_key = api_key if api_key is not None else os.environ.get("GATEWAY_API_KEY", "")
+        self.api_key = api_key if api_key is not None else settings.GATEWAY_API_KEY
         self.timeout = (
-            connect_timeout or float(os.environ.get("SERVICE_CLIENT_CONNECT_TIMEOUT", "2")),
-            read_timeout or float(os.environ.get("SERVICE_CLIENT_READ_TIMEOUT", "10")),
+            connect_timeout or settings.SERVICE_CLIENT_CONNECT_TIMEOUT,
+            read_timeout or settings.SERVICE_CLIENT_READ_TIMEOUT,
         )
         self.retries = retries
         self.validate = validate
-        self.contract = Contract.published(service, version)
-
-    @property
-    def operations(self) -> list[str]:
-        return sorted(self.contract.operations)
+        try:
+            self.contract = Contract.published(service, version)
+        except UnknownContract as exc:
+            raise NoContract(f"{service}: {exc}") from exc
 
     def url_for(self, operation_id: str, path: dict[str, Any] | None = None) -> tuple[str, str]:
         """(method, url) of an operation, its path parameters filled in."""
-        operation = self.contract.operation(operation_id)
+        try:
+            operation = self.contract.operation(operation_id)
+        except UnknownContract as exc:
+            raise NoContract(f"{self.service}: {exc}") from exc
         route = operation.path
         for name, value in (path or {}).items():
             route = route.replace("{" + name + "}", quote(str(value), safe=""))
@@ -190,7 +196,7 @@ class ServiceClient:
             sent["X-Request-ID"] = request_id
         retryable = method in IDEMPOTENT or bool(idempotency_key)
         attempts = 1 + (self.retries if retryable else 0)
-        session = _session(self.base_url)
+        session = pooled(_sessions, self.base_url, _new_session)
         for attempt in range(attempts):
             try:
                 response = session.request(

@@ -48,7 +48,6 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from contracts import UnknownContract
 from services.kit.client import ContractViolation, ServiceClient, ServiceError
 
 logger = logging.getLogger("switchyard.outbox")
@@ -284,8 +283,6 @@ class Outbox:
             if is_permanent(exc):
                 status = Status.FAILED
             stop_pass = exc.status in STOP_PASS_STATUSES and not isinstance(exc, ContractViolation)
-        except UnknownContract as exc:  # the provider's contract is missing here: fix, deploy
-            error, stop_pass = f"{self.service}: {exc}", True
         except requests.RequestException as exc:  # the base URL is no usable URL, say
             error, stop_pass = f"{self.service}: {type(exc).__name__}: {exc}", True
         except Exception as exc:  # a bug, or an answer we cannot use: retried, never lost

@@ -135,6 +135,17 @@ MIDDLEWARE = [
 GATEWAY_SECRET = os.environ.get("GATEWAY_SECRET", "")
 GATEWAY_SIGNATURE_MAX_AGE = env_int("GATEWAY_SIGNATURE_MAX_AGE", 300)
 
+# Service-to-service calls (services.kit.client): where each other service is reached (normally
+# the gateway, e.g. http://127.0.0.1:8000/faq), the consumer key to call with, seconds to wait,
+# and the keep-alive connections kept per base URL (one per thread that calls at once).
+FAQ_API = os.environ.get("FAQ_API", "")
+TICKETS_API = os.environ.get("TICKETS_API", "")
+BILLING_API = os.environ.get("BILLING_API", "")
+GATEWAY_API_KEY = os.environ.get("GATEWAY_API_KEY", "")
+SERVICE_CLIENT_CONNECT_TIMEOUT = float(os.environ.get("SERVICE_CLIENT_CONNECT_TIMEOUT") or "2")
+SERVICE_CLIENT_READ_TIMEOUT = float(os.environ.get("SERVICE_CLIENT_READ_TIMEOUT") or "10")
+SERVICE_CLIENT_POOL_SIZE = env_int("SERVICE_CLIENT_POOL_SIZE", 20)
+
 # The worker process (manage.py worker, the Procfile's worker line): the app's outbox pass, if it
 # has one, and the seconds between passes.
 OUTBOX_SENDER: str | None = None

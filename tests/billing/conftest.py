@@ -44,8 +44,8 @@ def api():
 def _isolated(monkeypatch, settings):
     # Wherever the tests run, they never reach a real tickets service, and a test that changes
     # the processor setting is not undone by a cached class.
-    monkeypatch.delenv("TICKETS_API", raising=False)
-    monkeypatch.delenv("GATEWAY_API_KEY", raising=False)
+    settings.TICKETS_API = ""
+    settings.GATEWAY_API_KEY = ""
     settings.BILLING_CARD_PROCESSOR = "services.billing.processors.SandboxCardProcessor"
     processors._processor_class.cache_clear()
     yield

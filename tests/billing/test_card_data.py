@@ -58,10 +58,10 @@ def leaks(text: str, *, names: bool = True) -> list[str]:
 
 
 @pytest.fixture
-def every_card_path(send, make_order, monkeypatch):
+def every_card_path(send, make_order, settings):
     """Pay with every sandbox card, through both versions, with retries, refusals and invalid
     cards, and deliver the ticket requests; returns what the client saw."""
-    monkeypatch.setenv("TICKETS_API", "http://tickets.test")
+    settings.TICKETS_API = "http://tickets.test"
     seen = []
 
     def keep(response):

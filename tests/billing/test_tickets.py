@@ -77,8 +77,8 @@ class TicketsApi:
 
 
 @pytest.fixture
-def tickets_api(tickets_contract, monkeypatch):
-    monkeypatch.setenv("TICKETS_API", TICKETS_API)
+def tickets_api(tickets_contract, settings):
+    settings.TICKETS_API = TICKETS_API
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield TicketsApi(mock)
 
@@ -229,9 +229,9 @@ def test_a_retry_after_a_lost_answer_still_opens_one_ticket(make_order, tickets_
 
 
 def test_a_request_the_tickets_service_refuses_is_not_retried(
-    make_order, tickets_contract, monkeypatch
+    make_order, tickets_contract, settings
 ):
-    monkeypatch.setenv("TICKETS_API", TICKETS_API)
+    settings.TICKETS_API = TICKETS_API
     decline(make_order)
     with responses.RequestsMock() as mock:
         mock.add(

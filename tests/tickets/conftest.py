@@ -63,13 +63,13 @@ def faq_contracts():
 
 
 @pytest.fixture
-def faq(monkeypatch):
+def faq(monkeypatch, settings):
     """The FAQ as the tickets service reaches it (``FAQ_API``), answered by ``responses``.
 
     Nothing is registered: a test says what the FAQ answers. An unregistered call fails the test
     with a ConnectionError the client reports as the FAQ being unreachable."""
-    monkeypatch.setenv("FAQ_API", FAQ_API)
-    monkeypatch.setenv("GATEWAY_API_KEY", FAQ_KEY)
+    settings.FAQ_API = FAQ_API
+    settings.GATEWAY_API_KEY = FAQ_KEY
     monkeypatch.setattr(client, "_sessions", {})
     with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock

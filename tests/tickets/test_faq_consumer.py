@@ -304,8 +304,8 @@ def test_no_answer_leaves_the_promotion_pending(faq, promote, error, tries, said
     assert keys == {f"ticket-{promotion.ticket_id}-promotion"}
 
 
-def test_without_faq_api_the_promotion_waits(faq, monkeypatch, promote):
-    monkeypatch.delenv("FAQ_API")
+def test_without_faq_api_the_promotion_waits(faq, settings, promote):
+    settings.FAQ_API = ""
 
     promotion = promote("v2")
 
@@ -330,8 +330,8 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_body(faq, promote):
     assert list(fake.entries) == [41]
 
 
-def test_an_unusable_faq_api_leaves_the_promotion_pending(faq, monkeypatch, promote):
-    monkeypatch.setenv("FAQ_API", "faq.internal:8001")  # no scheme
+def test_an_unusable_faq_api_leaves_the_promotion_pending(faq, settings, promote):
+    settings.FAQ_API = "faq.internal:8001"  # no scheme
 
     promotion = promote("v2")
 
