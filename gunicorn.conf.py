@@ -60,10 +60,12 @@ def post_worker_init(worker):
     # With reuse_port the workers bind, not the master (whose own line names no address).
     for listener in worker.sockets:
         worker.log.info("Listening at: %s (%s)", listener, worker.pid)
-    if service == "gateway":
-        # gunicorn's own refusals (431, 400 on ambiguous framing ...) as RFC 9457 problems.
-        from services.kit.gunicorn_errors import install
+    # gunicorn's own refusals (414, 431, 400 on ambiguous framing ...) as RFC 9457 problems.
+    from services.kit.gunicorn_errors import install, install_sync
 
+    if service != "gateway":
+        install_sync()
+    if service == "gateway":
         install()
         # Usage is flushed from the start, so a fresh install records since when it counts
         # even before its first call.

@@ -3,8 +3,10 @@
 A request line or header past gunicorn's limits (414, 431), a malformed or ambiguous framing
 (400: both ``Content-Length`` and ``Transfer-Encoding``, two lengths, a bare LF ...) and an
 unknown transfer coding (501) are answered by the worker's protocol itself, as ``text/plain``
-quoting the parser's message. :func:`install` makes those answers problems like every other
-error of the gateway, with a fixed detail that quotes nothing of the request.
+quoting the parser's message (an HTML page in the services' sync and gthread workers).
+:func:`install` (the gateway's ASGI worker) and :func:`install_sync` (the services' workers) make
+those answers problems like every other error, with a fixed detail that quotes nothing of the
+request.
 
 It replaces ``ASGIProtocol._send_error_response``, a private method of gunicorn 27: when a
 gunicorn release no longer has it, nothing is replaced and the plain-text answers stay.
@@ -21,6 +23,7 @@ DETAILS = {
     414: "The request line is too long.",
     431: "The request's header fields are too large or too many.",
     501: "The request's transfer coding is not supported.",
+    500: "The server failed to handle this request.",
 }
 
 
@@ -77,4 +80,23 @@ def install() -> bool:
 
     send_problem.switchyard_problem = True
     ASGIProtocol._send_error_response = send_problem
+    return True
+
+
+def install_sync() -> bool:
+    """The same for the services' sync and gthread workers, which answer their refusals through
+    ``gunicorn.util.write_error`` as an HTML page; whether it could."""
+    from gunicorn import util
+
+    original = getattr(util, "write_error", None)
+    if original is None:
+        return False
+    if getattr(original, "switchyard_problem", False):
+        return True
+
+    def write_problem(sock, status_int, reason, mesg):
+        util.write_nonblock(sock, problem_bytes(int(status_int)))
+
+    write_problem.switchyard_problem = True
+    util.write_error = write_problem
     return True
