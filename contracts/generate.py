@@ -11,7 +11,6 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
 
 from contracts.lifecycle import lifecycle_of
-from services.kit.schema import CONVENTIONS
 
 
 def document(service: str, version: str) -> dict:
@@ -19,7 +18,6 @@ def document(service: str, version: str) -> dict:
     generator = SchemaGenerator(patterns=patterns, api_version=version)
     schema = generator.get_schema(request=None, public=True)
     schema["info"]["x-service"] = service
-    schema["info"]["description"] = f"{schema['info'].get('description', '')}\n\n{CONVENTIONS}"
     _mark_lifecycle(schema, lifecycle_of(service, version))
     return schema
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 from gateway import charts, dashboard
 from gateway.models import Consumer, UsageDaily
 
-staff_only = staff_member_required(login_url=settings.LOGIN_URL)
+# No login_url: Django then reads settings.LOGIN_URL on each request, not once at import.
+staff_only = staff_member_required(login_url=None)
 
 
 def _quiet_days(request) -> int:

@@ -230,3 +230,11 @@ def _integer_format(node):
 def integer_formats(result, generator, request, public):
     """A ``POSTPROCESSING_HOOKS`` entry for every service: see :func:`_integer_format`."""
     return _integer_format(result)
+
+
+def conventions(result, generator, request, public):
+    """A ``POSTPROCESSING_HOOKS`` entry for every service: the description ends with
+    :data:`CONVENTIONS`."""
+    info = result["info"]
+    info["description"] = f"{info.get('description', '')}\n\n{CONVENTIONS}"
+    return result

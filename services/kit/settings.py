@@ -11,6 +11,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+# A setting too: the services that publish versioned APIs (and so contracts).
+from services.kit.entry import API_SERVICES  # noqa: F401
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
 
@@ -42,8 +45,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 def database_for(service: str) -> dict:
-    """``DATABASE_URL`` if set, else a SQLite file of this service's own under ``var/``."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    """``DATABASE_URL`` if set, else a SQLite file of this service's own under ``var/`` (made
+    when the app starts: see :class:`services.kit.apps.KitConfig`)."""
     config = dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / f'{service}.sqlite3'}",
         conn_max_age=env_int("CONN_MAX_AGE", 60),
@@ -227,6 +230,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "services.kit.schema.nullable_objects",
         "services.kit.schema.integer_formats",
+        "services.kit.schema.conventions",
     ],
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 999999999999999999}

@@ -17,9 +17,6 @@ from django.core.management.base import BaseCommand, CommandError
 import contracts
 from contracts.diff import breaking_changes
 from contracts.validation import validate_document
-from services.kit.entry import API_SERVICES
-
-MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
 
 
 class Command(BaseCommand):
@@ -45,8 +42,9 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "diff":
             return self._diff(options)
-        targets = options["services"] or API_SERVICES
-        unknown = sorted(set(targets) - set(API_SERVICES))
+        known = settings.API_SERVICES
+        targets = options["services"] or known
+        unknown = sorted(set(targets) - set(known))
         if unknown:
             raise CommandError(f"Unknown service(s): {', '.join(unknown)}")
         failed = []
@@ -60,7 +58,8 @@ class Command(BaseCommand):
     def _run_for(self, service: str, action: str, verbosity: int) -> bool:
         if service != settings.SERVICE_NAME:
             env = {**os.environ, "SERVICE": service}
-            command = [sys.executable, str(MANAGE_PY), "contracts", f"-v{verbosity}"]
+            manage_py = Path(settings.BASE_DIR) / "manage.py"
+            command = [sys.executable, str(manage_py), "contracts", f"-v{verbosity}"]
             command += [action, service]
             return subprocess.run(command, env=env, check=False).returncode == 0
         from contracts.generate import documents
