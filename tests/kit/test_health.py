@@ -15,7 +15,7 @@ def test_health_passes_with_a_working_database(settings):
     assert response["Cache-Control"] == "no-store"
     body = response.json()
     assert body["status"] == "pass"
-    assert body["service"] == "faq"
+    assert body["service"] == "kit"  # the project the tests run in
     assert body["checks"]["database"]["status"] == "pass"
     assert ("cache" in body["checks"]) == bool(settings.REDIS_URL)
 

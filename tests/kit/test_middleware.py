@@ -47,7 +47,7 @@ def test_each_request_is_logged_once_as_json_with_its_id(api, caplog):
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "log-me"
     assert (line["method"], line["path"], line["status"]) == ("GET", "/no/such", 404)
-    assert line["service"] == "faq"
+    assert line["service"] == "kit"  # the project the tests run in
     assert line["level"] == "INFO"
     assert isinstance(line["duration_ms"], float)
 
