@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from services.kit.problems import ParameterValidationError
 
 MAX_DB_INT = 2**63 - 1
+NO_NUL = r"^[^\x00]*$"
 
 
 EMPTY = "Must not be empty: leave the parameter out not to filter by it."
@@ -97,7 +98,7 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 class FilterSchema(DjangoFilterExtension):
     """drf-spectacular's django-filter parameters, with the limits the filters enforce: lengths,
-    bounds, and no empty values (see :class:`FilterBackend`)."""
+    bounds, no NUL character and no empty values (see :class:`FilterBackend`)."""
 
     target_class = "services.kit.filters.FilterBackend"
     priority = 1
@@ -111,6 +112,8 @@ class FilterSchema(DjangoFilterExtension):
             schema = parameter["schema"]
             if schema.get("type") == "string" and "enum" not in schema:
                 schema["minLength"] = 1
+                if "format" not in schema:
+                    schema["pattern"] = NO_NUL  # django's form fields refuse NUL characters
                 if getattr(field, "max_length", None) is not None:
                     schema["maxLength"] = field.max_length
             if schema.get("type") == "integer":

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from contracts import load as load_contract
+from services.kit.filters import NO_NUL
 from tests.helpers import assert_problem, conformance, published_contracts
 
 V2_FILTERS = [
@@ -62,6 +63,16 @@ def test_a_pagination_parameter_sent_empty_is_a_400(api, conforms, query):
 
 
 @pytest.mark.django_db
+def test_a_nul_character_in_a_text_filter_is_a_400_the_contract_announces(api, conforms):
+    problem = assert_problem(conforms("v2", api.get("/v2/faqs?q=a%00b")), 400)
+
+    assert [(e["parameter"], e["code"]) for e in problem["errors"]] == [
+        ("q", "null_characters_not_allowed")
+    ]
+    assert parameters("v2")["q"]["pattern"] == NO_NUL
+
+
+@pytest.mark.django_db
 def test_a_filter_left_out_does_not_filter(api, conforms):
     response = conforms("v2", api.get("/v2/faqs?q=password"))
 
@@ -84,11 +95,12 @@ def test_related_to_zero_is_refused_and_the_contract_says_ids_start_at_one(api, 
 def test_the_contract_states_each_filters_bounds():
     v2 = parameters("v2")
     assert v2["created_after"] == {"type": "string", "minLength": 1}
-    assert v2["q"] == {"type": "string", "minLength": 1, "maxLength": 200}
-    assert v2["source_ref"] == {"type": "string", "minLength": 1, "maxLength": 200}
+    text = {"type": "string", "minLength": 1, "pattern": NO_NUL}
+    assert v2["q"] == {**text, "maxLength": 200}
+    assert v2["source_ref"] == {**text, "maxLength": 200}
     assert v2["cursor"] == {"type": "string", "minLength": 1}
     assert v2["limit"] == {"type": "integer", "minimum": 1, "maximum": 100}
     v1 = parameters("v1")
-    assert v1["source"] == {"type": "string", "minLength": 1, "maxLength": 500}
+    assert v1["source"] == {**text, "maxLength": 500}
     assert v1["page"] == {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
     assert v1["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
