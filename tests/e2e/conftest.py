@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -110,7 +111,8 @@ def provision_database(
     if server_url is None:
         path = directory / f"{label}.sqlite3"
         if migrated_for:
-            shutil.copyfile(_template(migrated_for), path)
+            with _TEMPLATE_LOCK:  # apps may be started from several threads at once
+                shutil.copyfile(_template(migrated_for), path)
         yield f"sqlite:///{path}"
         return
 
@@ -119,10 +121,11 @@ def provision_database(
 
     name = _database_name(label)
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if migrated_for:
-        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(_template(migrated_for)))
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(create)
+    with _TEMPLATE_LOCK:  # a template being copied may not be copied by another at once
+        if migrated_for:
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(_template(migrated_for)))
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(create)
     try:
         yield _database_url(server_url, name)
     finally:
@@ -150,10 +153,12 @@ def _drop_database(server_url: str, name: str) -> None:
 
 
 _TEMPLATES: dict[str, str] = {}  # service: a migrated SQLite file, or a PostgreSQL database name
+_TEMPLATE_LOCK = threading.RLock()
 
 
 def _template(service: str) -> str:
-    """The migrated database of ``service`` that the run's databases are copied from."""
+    """The migrated database of ``service`` that the run's databases are copied from (call it
+    holding ``_TEMPLATE_LOCK``)."""
     if service in _TEMPLATES:
         return _TEMPLATES[service]
     server_url = _postgres_url()
