@@ -119,10 +119,27 @@ def add_gateway_answers(schema: dict, service: str, lifecycle: Lifecycle) -> Non
         responses[name] = response
     for operation in _operations(schema):
         answers = operation.setdefault("responses", {})
-        for status, (name, _response) in own.items():
-            # A status the service documents itself keeps the service's description: the
-            # gateway's own answer of that status has the same shape (a problem).
-            answers.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+        for status, (name, response) in own.items():
+            if status in answers:
+                _merge(answers[status], response)
+            else:
+                answers[status] = {"$ref": f"#/components/responses/{name}"}
+
+
+def _merge(service_answer: dict, gateway_answer: dict) -> None:
+    """A status both the service and the gateway may answer (a 410 of a deleted resource on a
+    deprecated version, say): the service's answer, plus what the gateway's adds to it: its
+    meaning, its headers and its example. Both are problems, so the service's schema holds."""
+    if "$ref" in service_answer:
+        return
+    service_answer["description"] = (
+        f"{service_answer.get('description', '').rstrip()} Or: {gateway_answer['description']}"
+    ).strip()
+    service_answer.setdefault("headers", {}).update(gateway_answer["headers"])
+    theirs = gateway_answer["content"][PROBLEM_JSON]
+    ours = service_answer.setdefault("content", {}).setdefault(PROBLEM_JSON, theirs)
+    if ours is not theirs:
+        ours.setdefault("examples", {}).update(theirs.get("examples", {}))
 
 
 def add_gateway_headers(schema: dict, lifecycle: Lifecycle) -> None:

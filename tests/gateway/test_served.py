@@ -101,6 +101,7 @@ class TestTheDocument:
             assert operation["deprecated"] is True, name
             gone = deref(document, operation["responses"]["410"])
             assert set(gone["headers"]) >= LIFECYCLE_HEADERS, name
+            assert "SwitchedOff" in gone["content"]["application/problem+json"]["examples"], name
             ok = deref(document, operation["responses"][_success(operation)])
             assert set(ok["headers"]) >= LIFECYCLE_HEADERS, name
             unauthorized = deref(document, operation["responses"]["401"])
@@ -108,6 +109,14 @@ class TestTheDocument:
         headers = document["components"]["headers"]
         assert headers["Deprecation"]["example"] == "@1793491200"
         assert headers["Sunset"]["example"] == "Sat, 01 May 2027 00:00:00 GMT"
+
+    def test_a_status_both_answer_keeps_the_services_meaning_and_adds_the_gateways(self, anonymous):
+        document = served_json(anonymous, "faq", "v1")
+
+        gone = document["paths"]["/v1/faqs"]["post"]["responses"]["410"]
+        assert "deleted since" in gone["description"]  # the service's replay of a deleted entry
+        assert "410 by the gateway during a scheduled brownout" in gone["description"]
+        assert set(gone["headers"]) >= LIFECYCLE_HEADERS | {"X-Request-ID"}
 
     def test_an_active_version_has_no_gateway_410_nor_lifecycle_headers(self, anonymous):
         document = served_json(anonymous, "faq", "v2")
