@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from unittest.mock import ANY
 from urllib.parse import urlsplit
 
 import pytest
@@ -1020,7 +1019,7 @@ def test_the_served_contract_is_the_consumers_view_of_the_gateway(http, gateway)
     assert response.status_code == 200, response.text
     document = response.json()
     validate_spec(document)
-    assert document["servers"] == [{"url": f"{gateway.url}/faq", "description": ANY}]
+    assert [server["url"] for server in document["servers"]] == [f"{gateway.url}/faq"]
     bearer = document["components"]["securitySchemes"]["consumerKey"]
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
     for item in document["paths"].values():
