@@ -72,8 +72,13 @@ def headers(route: Route, lc: Lifecycle) -> dict[str, str]:
 
 def gone(route: Route, lc: Lifecycle, now: dt.datetime | None = None):
     """410 during a brownout or after the sunset: what happened, and what to move to."""
-    state = lc.state(now)
-    name = f"{route.service} {route.version}"
+    return problem(410, headers=headers(route, lc), **gone_fields(lc, lc.state(now)))
+
+
+def gone_fields(lc: Lifecycle, state: str) -> dict:
+    """The 410 problem's fields for a version in ``state`` (a brownout, or after the sunset);
+    also the served contracts' example of it."""
+    name = f"{lc.service} {lc.version}"
     if state == BROWNOUT:
         detail = f"{name} is deprecated and in a scheduled brownout; it will be switched off"
         detail += f" on {lc.sunset_at:%Y-%m-%d}." if lc.sunset_at else "."
@@ -81,16 +86,10 @@ def gone(route: Route, lc: Lifecycle, now: dt.datetime | None = None):
         detail = f"{name} was switched off on {lc.sunset_at:%Y-%m-%d}."
     if lc.successor:
         detail += f" Migrate to {lc.successor}."
-    extra = {"service": route.service, "version": route.version, "state": state}
+    fields = {"type": GONE, "title": "This API version is gone", "detail": detail}
+    fields.update(service=lc.service, version=lc.version, state=state)
     if lc.successor:
-        extra["successor"] = lc.successor
+        fields["successor"] = lc.successor
     if lc.docs:
-        extra["docs"] = lc.docs
-    return problem(
-        410,
-        type=GONE,
-        title="This API version is gone",
-        detail=detail,
-        headers=headers(route, lc),
-        **extra,
-    )
+        fields["docs"] = lc.docs
+    return fields

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import contracts
+from contracts import generate
 from gateway import auth, deprecation, metrics, selectors, served
 from gateway.breaker import breaker_for
 from gateway.bulkhead import bulkhead_for
@@ -56,9 +57,7 @@ def api_contract(request, service: str, version: str, fmt: str):
         raise Http404(str(exc)) from None
     if fmt == "json":
         return JsonResponse(document)
-    return HttpResponse(
-        served.render_yaml(document), content_type="application/yaml; charset=utf-8"
-    )
+    return HttpResponse(generate.render(document), content_type="application/yaml; charset=utf-8")
 
 
 class PlatformKeyAuthentication(authentication.BaseAuthentication):

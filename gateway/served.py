@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import copy
 import functools
-from http import HTTPStatus
-from typing import Any
 
-import yaml
 from django.conf import settings
 from django.utils.http import http_date
 
 import contracts
-from contracts.lifecycle import Lifecycle
-from contracts.validation import HTTP_METHODS
+from contracts.lifecycle import BROWNOUT, SUNSET, Lifecycle
+from contracts.validation import operations
 from gateway import deprecation
 from gateway.proxy import UpstreamError
 from services.kit import problems
@@ -67,10 +64,6 @@ def _compose(service: str, version: str, server_url: str, lifecycle: Lifecycle) 
     add_gateway_answers(schema, service, lifecycle)
     add_gateway_headers(schema, lifecycle)
     return schema
-
-
-def render_yaml(schema: dict) -> str:
-    return yaml.safe_dump(schema, sort_keys=False, allow_unicode=True, width=100)
 
 
 def point_at_gateway(schema: dict, service: str, server_url: str) -> None:
@@ -160,10 +153,7 @@ def add_gateway_headers(schema: dict, lifecycle: Lifecycle) -> None:
 
 
 def _operations(schema: dict):
-    for item in schema.get("paths", {}).values():
-        for method, operation in item.items():
-            if method in HTTP_METHODS:
-                yield operation
+    return [operation.spec for operation in operations(schema).values()]
 
 
 def _lifecycle_headers(lifecycle: Lifecycle) -> list[str]:
@@ -191,10 +181,14 @@ def _problem_response(description: str, example: dict, *, headers=(), schema=PRO
     }
 
 
-def _example(name: str, status: int, detail: str, **fields: Any) -> dict:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
-    body.update(detail=detail, **fields, request_id=EXAMPLE_REQUEST_ID)
-    return {"_name": name, **body}
+def _example(name: str, status: int, detail: str) -> dict:
+    return {"_name": name, **_example_of(status, {"detail": detail})}
+
+
+def _example_of(status: int, fields: dict) -> dict:
+    """The problem the kit renders, with a fixed request id (not the one of whichever request
+    first composed the document)."""
+    return {**problems.problem(status, **fields), "request_id": EXAMPLE_REQUEST_ID}
 
 
 def _gateway_responses(service: str, lifecycle: Lifecycle) -> dict[str, tuple[str, dict]]:
@@ -257,24 +251,12 @@ def _gone_response(lifecycle: Lifecycle) -> dict:
         when.append("during a scheduled brownout")
     if lifecycle.sunset_at:
         when.append(f"from the sunset on {lifecycle.sunset_at:%Y-%m-%d}")
-    extra = {"service": lifecycle.service, "version": lifecycle.version, "state": "sunset"}
-    detail = f"{name} was switched off"
-    if lifecycle.sunset_at:
-        detail += f" on {lifecycle.sunset_at:%Y-%m-%d}"
-    detail += "."
-    if lifecycle.successor:
-        detail += f" Migrate to {lifecycle.successor}."
-        extra["successor"] = lifecycle.successor
-    if lifecycle.docs:
-        extra["docs"] = lifecycle.docs
-    example = _example(
-        "SwitchedOff",
-        410,
-        detail,
-        type=deprecation.GONE,
-        title="This API version is gone",
-        **extra,
-    )
+    # The example is the gateway's own answer: after the sunset, or in a brownout without one.
+    state = SUNSET if lifecycle.sunset_at else BROWNOUT
+    example = {
+        "_name": "SwitchedOff",
+        **_example_of(410, deprecation.gone_fields(lifecycle, state)),
+    }
     return _problem_response(
         f"{name} is deprecated and answered 410 by the gateway "
         f"{' and '.join(when) or 'once it is switched off'}.",

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 import contracts
+from contracts import generate
 from gateway import served
 
 
@@ -33,6 +34,6 @@ class Command(BaseCommand):
                 if format == "json":
                     text = json.dumps(document, indent=2)
                 else:
-                    text = served.render_yaml(document)
+                    text = generate.render(document)
                 target.write_text(text, encoding="utf-8")
                 self.stdout.write(str(target))
